@@ -1,0 +1,52 @@
+# ampc: `make demo` runs the main job on the bundled catalog, `make test` runs every test.
+# Both create .venv with a Python that durable-rules 2.0.28 builds on (3.10 to 3.12).
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# First interpreter on PATH (or under pyenv) whose version is >= 3.10 and < 3.13.
+FIND_PYTHON = for p in $(PYTHON) python3.12 python3.11 python3.10 python3 \
+		$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) \
+		$(wildcard $(HOME)/.pyenv/versions/3.11*/bin/python3) \
+		$(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3); do \
+	  if command -v $$p >/dev/null 2>&1 && \
+	     $$p -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] < (3, 13)))' 2>/dev/null; then \
+	    echo $$p; break; fi; done
+
+.PHONY: demo test docs bench validate lint clean
+
+$(STAMP): pyproject.toml
+	@py="$$($(FIND_PYTHON))"; \
+	if [ -z "$$py" ]; then \
+	  echo "error: ampc needs Python 3.10, 3.11 or 3.12 (durable-rules 2.0.28 does not build on 3.13+)." >&2; \
+	  echo "       Install one, or point at it: make PYTHON=/path/to/python3.12 demo" >&2; exit 1; fi; \
+	echo "using $$py ($$($$py --version))"; \
+	rm -rf $(VENV) && $$py -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ampc validate
+	$(BIN)/ampc classify examples/catalog.csv --as-of 2025-06-30
+	$(BIN)/ampc explain examples/catalog.csv --product INV-SUN-250 --as-of 2025-06-30
+	$(BIN)/ampc explain examples/catalog.csv --product INV-480-1000 --as-of 2025-06-30
+	@echo; echo "--- a catalog with bad rows: each is reported with its row and fix, the rest decided (exit 1) ---"
+	-$(BIN)/ampc classify examples/catalog_with_errors.csv --as-of 2025-06-30
+
+test: $(STAMP)
+	$(BIN)/ampc validate
+	$(BIN)/python -m pytest
+
+validate: $(STAMP)
+	$(BIN)/ampc validate
+
+bench: $(STAMP)
+	$(BIN)/python bench/classify_bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine tests bench
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .hypothesis

@@ -1,0 +1,274 @@
+"""Read a catalog (CSV, XLSX, JSON, YAML) and normalize each product's facts against definitions/."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import InputError, Problem, did_you_mean
+from .model import FactDef, RuleSet, is_number
+from .units import UnitError, check_unit, convert, parse_decimal, split_quantity
+from .yamlio import load_yaml
+
+RESERVED = ("product", "description", "as_of")
+_HEADER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[\[(]\s*([^\])]+?)\s*[\])])?\s*$")
+TRUE = {"true", "yes", "y"}
+FALSE = {"false", "no", "n"}
+
+
+@dataclass
+class Row:
+    """One catalog entry: where it came from, its raw values, and (once normalized) its facts."""
+
+    where: str
+    number: int
+    product: str
+    description: str = ""
+    as_of: dt.date | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)  # unit given in the column header
+    facts: dict[str, Any] = field(default_factory=dict)
+    problem: Problem | None = None
+
+
+def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
+    """Every entry of the catalog as a Row; a row that cannot be normalized carries its problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(Problem(str(path), "no such file", "check the path to the catalog"))
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = list(_csv_rows(path))
+    elif suffix in (".xlsx", ".xlsm"):
+        rows = list(_xlsx_rows(path))
+    elif suffix in (".json", ".yaml", ".yml", ".jsonl"):
+        rows = list(_document_rows(path, suffix))
+    else:
+        raise InputError(Problem(str(path), f"unknown catalog format '{suffix}'",
+                                 "give a .csv, .xlsx, .json, .jsonl, .yaml or .yml file"))
+    seen: dict[str, int] = {}
+    for row in rows:
+        _check_columns(row, ruleset, path)
+        if row.problem is None and row.product in seen:
+            row.problem = Problem(row.where, f"product '{row.product}' appears again (first in row {seen[row.product]})",
+                                  "give each product a unique id", "product")
+        seen.setdefault(row.product, row.number)
+        if row.problem is None:
+            normalize(row, ruleset)
+    return rows
+
+
+def _check_columns(row: Row, ruleset: RuleSet, path: Path) -> None:
+    known = [n for n, f in ruleset.facts.items() if not f.derived]
+    for key in row.raw:
+        fact = ruleset.facts.get(key)
+        if fact is None:
+            raise InputError(Problem(f"{path} ({row.where})", f"unknown column or key '{key}'"
+                                     f"{did_you_mean(key, known + list(RESERVED))}",
+                                     "rename it to a fact from `ampc facts`, or remove it", key))
+        if fact.derived:
+            raise InputError(Problem(f"{path} ({row.where})", f"'{key}' is concluded by the rules, not read "
+                                     "from a catalog", "remove the column; the decision record shows it", key))
+
+
+def _header(path: Path, names: list[str]) -> list[tuple[str, str]]:
+    parsed = []
+    for index, name in enumerate(names, start=1):
+        match = _HEADER.match(str(name or ""))
+        if not match:
+            raise InputError(Problem(f"{path} header, column {index}", f"cannot read the column name {name!r}",
+                                     "write a fact name, optionally with its unit: ac_capacity [kW]"))
+        fact, unit = match.group(1), match.group(2) or ""
+        if unit:
+            try:
+                check_unit(unit)
+            except UnitError as exc:
+                raise InputError(Problem(f"{path} header, column {index} ({name})", exc.message, exc.fix))
+        parsed.append((fact, unit))
+    facts = [f for f, _ in parsed]
+    if "product" not in facts:
+        raise InputError(Problem(f"{path} header", "no 'product' column" + did_you_mean("product", facts),
+                                 "add a 'product' column with a unique id for each product"))
+    for fact in facts:
+        if facts.count(fact) > 1:
+            raise InputError(Problem(f"{path} header", f"column '{fact}' appears twice", "keep one of them"))
+    return parsed
+
+
+def _table_rows(path: Path, header: list[str], lines: Iterator[tuple[int, list[Any]]]) -> Iterator[Row]:
+    columns = _header(path, header)
+    for number, cells in lines:
+        if all(c in (None, "") for c in cells):
+            continue
+        values = dict(zip([c for c, _ in columns], cells))
+        where = f"row {number}"
+        row = Row(where, number, str(values.pop("product", "") or "").strip())
+        row.units = {c: u for c, u in columns if u}
+        if len(cells) > len(columns):
+            row.problem = Problem(where, f"{len(cells)} cells but {len(columns)} columns",
+                                  "remove the extra cells or quote values that contain commas")
+        _reserved(row, values)
+        row.raw = {k: v for k, v in values.items() if k not in RESERVED}
+        yield row
+
+
+def _reserved(row: Row, values: dict) -> None:
+    if not row.product and row.problem is None:
+        row.problem = Problem(row.where, "the product id is empty", "give every row a product id", "product")
+        row.product = f"(row {row.number})"
+    row.description = str(values.get("description") or "").strip()
+    as_of = values.get("as_of")
+    if as_of not in (None, ""):
+        try:
+            row.as_of = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of).strip())
+        except ValueError:
+            row.problem = row.problem or Problem(row.where, f"as_of {as_of!r} is not a date",
+                                                 "write it as YYYY-MM-DD", "as_of")
+
+
+def _csv_rows(path: Path) -> Iterator[Row]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            lines = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(Problem(str(path), f"cannot read the CSV file: {exc}", "save it as UTF-8 CSV"))
+    if not lines:
+        raise InputError(Problem(str(path), "the file is empty", "add a header row and one row per product"))
+    yield from _table_rows(path, lines[0], ((i, row) for i, row in enumerate(lines[1:], start=2)))
+
+
+def _xlsx_rows(path: Path) -> Iterator[Row]:
+    import openpyxl
+
+    try:
+        sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise InputError(Problem(str(path), f"cannot read the workbook: {exc}", "save it as .xlsx"))
+    lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+    if not lines:
+        raise InputError(Problem(str(path), "the first sheet is empty", "put the catalog on the first sheet"))
+    cells = [[_xlsx_cell(c) for c in line] for line in lines[1:]]
+    yield from _table_rows(path, lines[0], ((i, row) for i, row in enumerate(cells, start=2)))
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _document_rows(path: Path, suffix: str) -> Iterator[Row]:
+    if suffix in (".json", ".jsonl"):
+        try:
+            text = path.read_text(encoding="utf-8")
+            if suffix == ".jsonl":
+                data = [json.loads(line, parse_float=Decimal) for line in text.splitlines() if line.strip()]
+            else:
+                data = json.loads(text, parse_float=Decimal)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(Problem(str(path), f"cannot read the JSON: {exc}", "fix the JSON syntax at that place"))
+    else:
+        data, problems = load_yaml(path, str(path))
+        if problems:
+            raise InputError(problems[0])
+    if isinstance(data, dict) and "products" in data:
+        data = data["products"]
+    if not isinstance(data, list):
+        raise InputError(Problem(str(path), "expected a list of products (or 'products:' with a list)",
+                                 "write one mapping per product, each with a 'product' key"))
+    for index, item in enumerate(data, start=1):
+        line = getattr(item, "line", 0)
+        where = f"product #{index}" + (f" (line {line})" if line else "")
+        if not isinstance(item, dict):
+            row = Row(where, index, f"(#{index})")
+            row.problem = Problem(where, "is not a mapping of facts", "write 'product: ID' and its facts")
+            yield row
+            continue
+        values = dict(item)
+        if isinstance(values.get("facts"), dict):
+            values.update(values.pop("facts"))
+        row = Row(where, index, str(values.pop("product", "") or "").strip())
+        _reserved(row, values)
+        row.raw = {k: v for k, v in values.items() if k not in RESERVED}
+        yield row
+
+
+def normalize(row: Row, ruleset: RuleSet) -> None:
+    """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem."""
+    for key, raw in row.raw.items():
+        fact = ruleset.facts[key]
+        try:
+            row.facts[key] = normalize_value(fact, raw, row.units.get(key, ""), ruleset)
+        except UnitError as exc:
+            row.problem = Problem(f"{row.where}, {key}", exc.message, exc.fix, key)
+            row.facts = {}
+            return
+
+
+def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Any:
+    """One raw value as the fact's type: missing stays None, never false or zero."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if fact.type == "bool":
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word in TRUE or word in FALSE:
+            return word in TRUE
+        raise UnitError(f"{raw!r} is not true or false", "write true or false (or yes / no)")
+    if fact.type == "enum":
+        return _member(fact, raw)
+    if fact.type == "set":
+        items = raw if isinstance(raw, list) else re.split(r"[;|]", str(raw))
+        return frozenset(_member(fact, item) for item in items if str(item).strip())
+    if fact.type == "quantity":
+        return _quantity(fact, raw, header_unit, ruleset)
+    if fact.type == "date":
+        if isinstance(raw, dt.date):
+            return raw
+        try:
+            return dt.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise UnitError(f"{raw!r} is not a date", "write it as YYYY-MM-DD")
+    return str(raw).strip()
+
+
+def _member(fact: FactDef, raw: Any) -> str:
+    text = str(raw).strip()
+    for value in fact.values:
+        if text.lower() == value.lower():
+            return value
+    raise UnitError(f"{text!r} is not an allowed value{did_you_mean(text, fact.values)}",
+                    f"use one of: {', '.join(fact.values)}")
+
+
+def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Decimal:
+    if isinstance(raw, bool):
+        raise UnitError(f"{raw!r} is not a quantity", f"write a number with its unit, e.g. '125 {fact.unit}'")
+    if isinstance(raw, dict):
+        if set(raw) - {"value", "unit"} or "value" not in raw:
+            raise UnitError(f"{raw!r} is not {{value, unit}}", "write {value: 125, unit: kW}")
+        value = raw["value"] if is_number(raw["value"]) else parse_decimal(str(raw["value"]))
+        unit = str(raw.get("unit") or "")
+    elif is_number(raw):
+        value, unit = Decimal(raw), ""
+    elif isinstance(raw, float):
+        value, unit = Decimal(repr(raw)), ""
+    else:
+        value, unit = split_quantity(str(raw))
+    if unit and header_unit:
+        raise UnitError(f"'{raw}' carries a unit and so does its column header ({header_unit})",
+                        "give the unit in one place: either the header or the value")
+    unit = unit or header_unit
+    if not unit:
+        return Decimal(value)  # a bare number is read in the canonical unit
+    return convert(Decimal(value), unit, fact.unit, ruleset.refusals)

@@ -1,0 +1,166 @@
+"""The `ampc` command line: classify, explain, validate, facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from . import __version__, report
+from .catalog import read_catalog
+from .decide import Decider
+from .errors import AmpcError, InputError, ValidationFailed, did_you_mean
+from .loader import default_root, load_ruleset, validate as validate_rules
+from .run import decide_rows, has_errors
+
+EXIT_OK, EXIT_FOUND, EXIT_INPUT = 0, 1, 2
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-06-30")
+
+
+rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
+                            help="Directory holding rules/ and definitions/ (default: the bundled rule set).")
+as_of_option = click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
+                            help="Read the law as in force on this date (default: the row's as_of, else today).")
+
+
+def _fail(exc: AmpcError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _load(rules_dir: Path | None):
+    try:
+        return load_ruleset(rules_dir)
+    except ValidationFailed as exc:
+        click.echo(f"error: the rule set has {len(exc.problems)} problem(s); run `ampc validate` for the list:",
+                   err=True)
+        for problem in exc.problems[:5]:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ampc")
+def main() -> None:
+    """ampc: does a product qualify for the 45X credit (Form 7207), on which line, and why."""
+
+
+@main.command()
+@click.argument("catalog", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@as_of_option
+@rules_option
+def classify(catalog: Path, fmt: str, output: Path | None, as_of: dt.date | None, rules_dir: Path | None) -> None:
+    """Decide every product of CATALOG (CSV, XLSX, JSON, JSONL or YAML).
+
+    Exit status: 0 every row decided, 1 some rows could not be read (listed as errors), 2 the catalog
+    or the rule set cannot be used at all.
+    """
+    ruleset = _load(rules_dir)
+    try:
+        rows = read_catalog(catalog, ruleset)
+    except InputError as exc:
+        _fail(exc)
+    show_progress = sys.stderr.isatty() and len(rows) >= 2000
+    with Decider(ruleset) as decider:
+        if show_progress:
+            with click.progressbar(length=len(rows), label="deciding", file=sys.stderr) as bar:
+                decisions = list(decide_rows(rows, decider, as_of, progress=lambda n: bar.update(1)))
+        else:
+            decisions = list(decide_rows(rows, decider, as_of))
+    if fmt == "table":
+        text = report.table(decisions) + "\n\n" + report.summary(decisions) + "\n"
+        errors = [d for d in decisions if d.error]
+        for d in errors:
+            text += f"\nerror in {catalog} {d.error['where']}: {d.error['message']}\n    fix: {d.error['fix']}\n"
+    elif fmt == "json":
+        text = report.to_json(decisions)
+    else:
+        text = "".join(report.to_jsonl(decisions))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(decisions)} decisions to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(EXIT_FOUND if has_errors(decisions) else EXIT_OK)
+
+
+@main.command()
+@click.argument("catalog", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--product", "products", multiple=True, required=True, help="Product id (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@as_of_option
+@rules_option
+def explain(catalog: Path, products: tuple[str, ...], fmt: str, as_of: dt.date | None,
+            rules_dir: Path | None) -> None:
+    """Explain the decision on one product: every rule considered, each clause with its numbers."""
+    ruleset = _load(rules_dir)
+    try:
+        rows = read_catalog(catalog, ruleset)
+    except InputError as exc:
+        _fail(exc)
+    by_id = {r.product: r for r in rows}
+    wanted = []
+    for pid in products:
+        if pid not in by_id:
+            click.echo(f"error: {catalog} has no product '{pid}'{did_you_mean(pid, by_id)}", err=True)
+            sys.exit(EXIT_INPUT)
+        wanted.append(by_id[pid])
+    with Decider(ruleset) as decider:
+        decisions = list(decide_rows(wanted, decider, as_of))
+    if fmt == "json":
+        click.echo(report.to_json(decisions), nl=False)
+    else:
+        click.echo("\n\n".join(report.explain(d) for d in decisions))
+    sys.exit(EXIT_FOUND if has_errors(decisions) else EXIT_OK)
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def validate(directory: Path | None) -> None:
+    """Check rules/ and definitions/ and list every problem as file:line, what is wrong, and the fix."""
+    root = directory or default_root()
+    problems = validate_rules(root)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"\n{len(problems)} problem(s) in {root}")
+        sys.exit(EXIT_FOUND)
+    ruleset = load_ruleset(root)
+    click.echo(f"ok: {ruleset.name} {ruleset.version}: {len(ruleset.rules)} rules, {len(ruleset.params)} "
+               f"parameters, {len(ruleset.facts)} facts (sha256 {ruleset.sha256[:12]})")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@rules_option
+def facts(fmt: str, rules_dir: Path | None) -> None:
+    """The fact vocabulary: each fact's type, canonical unit, allowed values and meaning."""
+    ruleset = _load(rules_dir)
+    items = [f for f in ruleset.facts.values()]
+    if fmt == "json":
+        click.echo(json.dumps([{"name": f.name, "type": f.type, "unit": f.unit, "values": list(f.values),
+                                "label": f.label, "description": f.description, "derived": f.derived}
+                               for f in items], indent=2))
+        return
+    rows = [[f.name + (" *" if f.derived else ""), f.type, f.unit, ", ".join(f.values), f.label] for f in items]
+    click.echo(tabulate(rows, headers=["fact", "type", "unit (bare numbers read in it)", "values", "meaning"]))
+    click.echo("\n* concluded by the rules, never read from a catalog. Quantities take a unit: '125 kW', "
+               "{value: 125, unit: kW}, or a column header 'ac_capacity [kW]'.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""The durable-rules adapter (the only module that imports it): compile rules, run one product at a time.
+
+durable-rules keeps process-global state, swallows exceptions raised in actions, reserves the keys
+`id` and `sid`, compares numbers as doubles and coerces strings to numbers and 1 to true. So:
+  - each Session owns its own engine ruleset (its own C handle), deleted on close, and each
+    product runs under its own session id whose state is deleted after the run;
+  - fact keys are prefixed (f_...), strings are tagged ("v:..."), booleans must be Python bools;
+  - a quantity is sent as two exact integers (whole part, and fraction scaled by 10**18), and each
+    comparison is compiled to integer comparisons, so the engine's boundaries are exact decimals;
+  - every action is wrapped: an exception is recorded and raised after the run, never swallowed.
+Stages chain forward: a stage's rules fire on the stage's fact and record what they conclude;
+a lowest-priority rule then asserts the next stage's fact carrying those conclusions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+import durable_rules_engine
+from durable import engine as durable
+
+from .errors import EngineError
+from .evaluate import Explainer
+from .model import All, AnyOf, Cmp, Cond, FactDef, Not, Rule, RuleSet
+
+SCALE = 10**18
+LIMIT = 2**63 - 1
+NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
+_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What the engine concluded for one product: rules fired, by stage, and the derived facts."""
+
+    fired: dict[str, tuple[str, ...]]
+    derived: dict[str, Any]
+    stages_run: tuple[str, ...]
+
+
+def _key(fact: str) -> str:
+    return f"f_{fact}"
+
+
+def _split(value: Decimal, fact: str) -> tuple[int, int]:
+    whole = int(value.to_integral_value(rounding="ROUND_FLOOR"))
+    frac = (value - whole) * SCALE
+    if frac != frac.to_integral_value():
+        raise EngineError(f"'{fact}' = {value} has more than 18 decimal places; the engine compares "
+                          "exactly to 18 places (fix: round the input to 18 places)")
+    if abs(whole) > LIMIT:
+        raise EngineError(f"'{fact}' = {value} is too large for the engine (fix: check the unit)")
+    return whole, int(frac)
+
+
+def encode(facts: dict[str, Any], vocab: dict[str, FactDef]) -> dict:
+    """Normalized facts -> the engine's fact: checked types, prefixed keys, exact integers."""
+    out: dict[str, Any] = {}
+    for name, value in facts.items():
+        if value is None:
+            continue
+        fact = vocab[name]
+        key = _key(name)
+        if fact.type == "bool":
+            if not isinstance(value, bool):
+                raise EngineError(f"'{name}' must be true or false before it reaches the engine, got {value!r}")
+            out[key] = value
+        elif fact.type in ("enum", "text"):
+            if not isinstance(value, str):
+                raise EngineError(f"'{name}' must be text before it reaches the engine, got {value!r}")
+            out[key] = "v:" + value
+        elif fact.type == "set":
+            if not isinstance(value, frozenset):
+                raise EngineError(f"'{name}' must be a set before it reaches the engine, got {value!r}")
+            for member in fact.values:
+                out[f"{key}__{member}"] = member in value
+        elif fact.type == "quantity":
+            if not isinstance(value, Decimal) or isinstance(value, bool):
+                raise EngineError(f"'{name}' must be an exact decimal before it reaches the engine, got {value!r}")
+            out[f"{key}__i"], out[f"{key}__f"] = _split(value, name)
+        elif fact.type == "date":
+            if not isinstance(value, dt.date):
+                raise EngineError(f"'{name}' must be a date before it reaches the engine, got {value!r}")
+            out[f"{key}__i"], out[f"{key}__f"] = value.toordinal(), 0
+    return out
+
+
+def _numeric(key: str, op: str, whole: int, frac: int) -> dict:
+    i, f = f"{key}__i", f"{key}__f"
+    if op == "is":
+        return {"$and": [{i: whole}, {f: frac}]}
+    if op == "is_not":
+        return {"$or": [_numeric(key, "less_than", whole, frac), _numeric(key, "more_than", whole, frac)]}
+    strict = {"at_least": "$gte", "more_than": "$gt", "at_most": "$lte", "less_than": "$lt"}[op]
+    outer = "$gt" if op in ("at_least", "more_than") else "$lt"
+    return {"$or": [{outer: {i: whole}}, {"$and": [{i: whole}, {strict: {f: frac}}]}]}
+
+
+class Compiler:
+    """Turns the rule set, as of one date, into an engine ruleset definition."""
+
+    def __init__(self, ruleset: RuleSet, explainer: Explainer, as_of: dt.date):
+        self.ruleset = ruleset
+        self.explainer = explainer
+        self.as_of = as_of
+
+    def variants(self, cond: Cond, negate: bool = False) -> list[list[tuple[Cmp, bool]]]:
+        """The condition in disjunctive normal form: a list of conjunctions of (comparison, negated).
+
+        The engine's C core limits one rule to 32 expressions, so each disjunct becomes its own
+        engine rule; together they fire exactly when the condition holds.
+        """
+        if isinstance(cond, Cmp):
+            return [[(cond, negate)]]
+        if isinstance(cond, Not):
+            return self.variants(cond.item, not negate)
+        parts = [self.variants(item, negate) for item in cond.items]
+        if isinstance(cond, All) != negate:  # a conjunction: the product of the parts
+            out: list[list[tuple[Cmp, bool]]] = [[]]
+            for part in parts:
+                out = [left + right for left in out for right in part]
+            return out
+        return [conj for part in parts for conj in part]
+
+    def conjunction(self, stage: str, conj: list[tuple[Cmp, bool]]) -> dict:
+        return {"$and": [{"_stage": "v:" + stage}, *(self.comparison(c, neg) for c, neg in conj)]}
+
+    def comparison(self, cmp: Cmp, negate: bool) -> dict:
+        fact = self.ruleset.facts[cmp.fact]
+        key = _key(cmp.fact)
+        expected = self.explainer.expected(cmp, self.as_of)
+        if fact.type == "bool":
+            return {key: (not expected) if negate else expected}
+        if fact.type in ("enum", "text"):
+            wanted = (expected,) if cmp.op == "is" else tuple(expected)
+            if negate:
+                if fact.type == "text":
+                    raise EngineError(f"{cmp.where}: a negated condition on free text '{cmp.fact}' cannot be "
+                                      "compiled (fix: make the fact an enum with its allowed values)")
+                wanted = tuple(v for v in fact.values if v not in wanted)
+            return self._any([{key: "v:" + v} for v in wanted])
+        if fact.type == "set":
+            if negate:
+                return {"$and": [{f"{key}__{v}": False} for v in expected]} if len(expected) > 1 \
+                    else {f"{key}__{expected[0]}": False}
+            return self._any([{f"{key}__{v}": True} for v in expected])
+        # quantity or date: exact integer comparisons, guarded by the field's presence
+        values = tuple(expected) if cmp.op == "one_of" else (expected,)
+        op = "is" if cmp.op == "one_of" else cmp.op
+        split = [(v.toordinal(), 0) if isinstance(v, dt.date) else _split(v, cmp.fact) for v in values]
+        if negate:
+            neg = "is_not" if op == "is" else _NEGATE[op]
+            body = [_numeric(key, neg, w, f) for w, f in split]
+            test = {"$and": body} if len(body) > 1 else body[0]
+        else:
+            test = self._any([_numeric(key, op, w, f) for w, f in split])
+        return {"$and": [{"$ex": {f"{key}__i": 1}}, test]}
+
+    @staticmethod
+    def _any(parts: list[dict]) -> dict:
+        if not parts:
+            return NEVER
+        return {"$or": parts} if len(parts) > 1 else parts[0]
+
+
+_NEGATE = {"at_least": "less_than", "more_than": "at_most", "at_most": "more_than", "less_than": "at_least"}
+
+
+class Session:
+    """One engine ruleset for one rule set and as-of date; decide() runs one product in isolation."""
+
+    def __init__(self, ruleset: RuleSet, as_of: dt.date, explainer: Explainer | None = None,
+                 winner: Callable[[str, list[str]], str | None] | None = None):
+        self.ruleset = ruleset
+        self.as_of = as_of
+        self.explainer = explainer or Explainer(ruleset)
+        self.winner = winner or (lambda family, fired: fired[0] if len(fired) == 1 else None)
+        self.stages = [s.name for s in ruleset.stages]
+        self.rules = [r for r in ruleset.rules if r.in_force(as_of)]
+        self._sids = itertools.count()
+        self._run: dict[str, Any] = {}
+        self._errors: list[str] = []
+        self._handle = None
+        compiler = Compiler(ruleset, self.explainer, as_of)
+        definition: dict[str, dict] = {}
+        for rule in self.rules:
+            action = self._guard(self._fire(rule))
+            for n, conj in enumerate(compiler.variants(rule.when), start=1):
+                match = compiler.conjunction(rule.stage, conj)
+                definition[f"{rule.id}#{n}"] = {"pri": 1, "all": [{"m": match}], "run": action}
+        for index, stage in enumerate(self.stages):
+            following = self.stages[index + 1] if index + 1 < len(self.stages) else None
+            definition[f"$advance.{stage}"] = {"pri": 1000, "all": [{"m": {"_stage": "v:" + stage}}],
+                                               "run": self._guard(self._advance(stage, following))}
+        try:
+            self._engine = durable.Ruleset(f"ampc{next(_names)}", None, definition)
+        except Exception as exc:
+            raise EngineError(f"the rule engine refused the compiled rule set ({exc}); a rule is too large "
+                              "for one engine rule (fix: split its conditions into smaller any/all groups)")
+        self._handle = self._engine._handle
+
+    def _guard(self, action: Callable) -> Callable:
+        def guarded(c: Any) -> None:
+            try:
+                action(c)
+            except Exception as exc:  # recorded here because durable-rules swallows it
+                self._errors.append(f"{type(exc).__name__}: {exc}")
+                raise
+        return guarded
+
+    def _fire(self, rule: Rule) -> Callable:
+        def action(c: Any) -> None:
+            fired = self._run["fired"][rule.stage]
+            if rule.id in fired:  # another disjunct of the same rule matched too
+                return
+            fired.append(rule.id)
+            if self.ruleset.stage_kind(rule.stage) == "derive":
+                self._run["derived"].update(rule.then)
+        return action
+
+    def _advance(self, stage: str, following: str | None) -> Callable:
+        def action(c: Any) -> None:
+            self._run["stages_run"].append(stage)
+            if self.ruleset.stage_kind(stage) == "choose":
+                fired = self._run["fired"][stage]
+                by_family: dict[str, list[str]] = {}
+                for rid in fired:
+                    by_family.setdefault(self.ruleset.rule(rid).family, []).append(rid)
+                for family, ids in by_family.items():
+                    won = self.winner(family, ids)
+                    if won:
+                        self._run["derived"].update(self.ruleset.rule(won).then)
+            if following is None:
+                self._run["done"] = True
+                return
+            fact = {k: v for k, v in c.m._d.items() if k not in ("sid", "id", "_stage")}
+            fact.update(encode(self._run["derived"], self.ruleset.facts))
+            fact["_stage"] = "v:" + following
+            c.assert_fact(fact)
+        return action
+
+    def decide(self, facts: dict[str, Any]) -> EngineResult:
+        if self._handle is None:
+            raise EngineError("the engine session is closed")
+        sid = str(next(self._sids))
+        self._run = {"fired": {s: [] for s in self.stages}, "derived": {}, "stages_run": [], "done": False}
+        self._errors.clear()
+        message = encode(facts, self.ruleset.facts)
+        message.update({"sid": sid, "_stage": "v:" + self.stages[0]})
+        failures: list[Any] = []
+        try:
+            state = self._engine.assert_fact(message)
+            self._engine.do_actions(state, lambda error, _state: failures.append(error) if error else None)
+        except Exception as exc:  # the engine refused the fact or failed in C
+            raise EngineError(f"the rule engine failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            try:
+                self._engine.delete_state(sid)
+            except Exception:  # nothing left to free
+                pass
+        if self._errors or failures:
+            raise EngineError("a rule action failed inside the engine: "
+                              + "; ".join(self._errors + [str(f) for f in failures]))
+        if not self._run["done"]:
+            raise EngineError(f"the engine stopped after stages {self._run['stages_run']} without "
+                              "reaching the last stage: no decision was made")
+        return EngineResult({k: tuple(v) for k, v in self._run["fired"].items()},
+                            dict(self._run["derived"]), tuple(self._run["stages_run"]))
+
+    def close(self) -> None:
+        if self._handle is not None:
+            durable_rules_engine.delete_ruleset(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

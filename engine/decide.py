@@ -1,0 +1,228 @@
+"""Run: each product through the engine and the explainer, which must agree; build its decision record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .compile import EngineResult, Session
+from .errors import EngineError
+from .evaluate import Explainer, RuleResult, show
+from .model import Rule, RuleSet
+from .record import QUALIFIED, REJECTED, UNDETERMINED, Considered, Decision, Flag
+
+RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
+
+
+class Decider:
+    """Decides products against one rule set; keeps one engine session per as-of date."""
+
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        self.explainer = Explainer(ruleset)
+        self._sessions: dict[dt.date, Session] = {}
+
+    def rank(self, family: str, rule_id: str) -> int:
+        order = self.ruleset.order_for(family)
+        if order and rule_id in order.order:
+            return order.order.index(rule_id)
+        return len(order.order) if order else 0
+
+    def winner(self, family: str, fired: list[str]) -> str | None:
+        """The rule that decides among several that hold: precedence, else the only one, else none."""
+        if len(fired) == 1:
+            return fired[0]
+        order = self.ruleset.order_for(family)
+        if not order or any(rid not in order.order for rid in fired):
+            return None
+        return min(fired, key=lambda rid: order.order.index(rid))
+
+    def session(self, as_of: dt.date) -> Session:
+        if as_of not in self._sessions:
+            self._sessions[as_of] = Session(self.ruleset, as_of, self.explainer, self.winner)
+        return self._sessions[as_of]
+
+    def close(self) -> None:
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()
+
+    def __enter__(self) -> "Decider":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- the explainer's side -------------------------------------------------------------------
+    def explain(self, facts: dict[str, Any], as_of: dt.date) -> tuple[dict[str, RuleResult], dict]:
+        values = dict(facts)
+        results: dict[str, RuleResult] = {}
+        for stage in self.ruleset.stages:
+            rules = [r for r in self.ruleset.rules if r.stage == stage.name and r.in_force(as_of)]
+            for rule in rules:
+                results[rule.id] = self.explainer.evaluate(rule, values, as_of)
+            if stage.kind == "derive":
+                concluded: dict[str, list[RuleResult]] = {}
+                for rule in rules:
+                    for fact in rule.then:
+                        concluded.setdefault(fact, []).append(results[rule.id])
+                for fact, rrs in concluded.items():
+                    held = [r for r in rrs if r.result is True]
+                    if held:
+                        values[fact] = held[0].rule.then[fact]
+                    elif any(r.result is None for r in rrs):
+                        values[fact] = None
+                    elif self.ruleset.facts[fact].type == "bool":
+                        values[fact] = False
+            elif stage.kind == "choose":
+                by_family: dict[str, list[str]] = {}
+                for rule in rules:
+                    if results[rule.id].result is True:
+                        by_family.setdefault(rule.family, []).append(rule.id)
+                for family, ids in by_family.items():
+                    won = self.winner(family, ids)
+                    if won:
+                        values.update(self.ruleset.rule(won).then)
+        derived = {k: v for k, v in values.items() if self.ruleset.facts[k].derived and v is not None}
+        return results, derived
+
+    # -- one product -----------------------------------------------------------------------------
+    def decide(self, product: str, facts: dict[str, Any], as_of: dt.date, description: str = "",
+               row: int | None = None) -> Decision:
+        engine = self.session(as_of).decide(facts)
+        results, derived = self.explain(facts, as_of)
+        self._agree(product, engine, results, derived)
+        return self._record(product, facts, as_of, description, row, engine, results)
+
+    def _agree(self, product: str, engine: EngineResult, results: dict[str, RuleResult],
+               derived: dict) -> None:
+        for stage, fired in engine.fired.items():
+            held = {rid for rid, r in results.items() if r.rule.stage == stage and r.result is True}
+            if set(fired) != held:
+                raise EngineError(
+                    f"product {product}: the engine and the explainer disagree in stage '{stage}': "
+                    f"engine fired {sorted(fired)}, explainer holds {sorted(held)}. This is a bug in "
+                    "ampc; please report it with this product's facts.")
+        engine_derived = {k: v for k, v in engine.derived.items() if v is not False}
+        explained = {k: v for k, v in derived.items() if v is not False}
+        if engine_derived != explained:
+            raise EngineError(f"product {product}: derived facts differ: engine {engine_derived}, "
+                              f"explainer {explained}. This is a bug in ampc.")
+
+    def _considered(self, rr: RuleResult) -> Considered:
+        rule = rr.rule
+        return Considered(rule.id, rule.stage, rule.line, rule.label, RESULT_WORD[rr.result],
+                          rule.citation(), rule.text, rule.where, rr.checks, rr.decisive, rr.unknown)
+
+    def _record(self, product: str, facts: dict, as_of: dt.date, description: str, row: int | None,
+                engine: EngineResult, results: dict[str, RuleResult]) -> Decision:
+        rs = self.ruleset
+        shown = {k: show(v, rs.facts[k]) for k, v in facts.items() if v is not None}
+        base = dict(product=product, as_of=as_of.isoformat(), ruleset=rs.ident(), description=description,
+                    facts=shown, row=row, chain=tuple(rid for s in engine.stages_run for rid in engine.fired[s]))
+        family = facts.get("component")
+        if family is None:
+            return Decision(outcome=UNDETERMINED, line=None, missing=("component",),
+                            reason="the kind of component is not given", **base)
+        of_family = [r for r in results.values() if r.rule.family in (family, "any")]
+        considered = tuple(self._considered(r) for r in of_family)
+        base["considered"] = considered
+        by_stage = {s.name: [r for r in of_family if r.rule.stage == s.name] for s in rs.stages}
+        flags: list[Flag] = []
+        line: str | None = None
+        for stage in rs.stages:
+            rrs = by_stage[stage.name]
+            if stage.kind == "derive" and rrs:
+                if any(r.result is True for r in rrs):
+                    continue
+                pending = [r for r in rrs if r.result is None]
+                if pending:
+                    return Decision(outcome=UNDETERMINED, line=None, missing=_missing(pending),
+                                    reason=f"whether it is {_a(rrs[0].rule.label)} turns on facts not given", **base)
+                return Decision(outcome=REJECTED, line=None, reason=f"not {_a(rrs[0].rule.label)}: "
+                                + _failed_words(rrs[0]), **base)
+            if stage.kind == "choose":
+                if not rrs:
+                    return Decision(outcome=REJECTED, line=None,
+                                    reason=f"no rule for a {family} is in force on {as_of}", **base)
+                held = [r for r in rrs if r.result is True]
+                pending = [r for r in rrs if r.result is None]
+                if not held:
+                    if pending:
+                        return Decision(outcome=UNDETERMINED, line=None, missing=_missing(pending),
+                                        possible_lines=tuple(r.rule.line for r in pending),
+                                        reason="no line matches on the facts given; "
+                                        + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in pending)
+                                        + (" turns" if len(pending) == 1 else " turn") + " on facts not given",
+                                        **base)
+                    return Decision(outcome=REJECTED, line=None,
+                                    reason="no Form 7207 line: " + "; ".join(
+                                        f"{r.rule.line} {_first_failure(r)}" for r in rrs), **base)
+                won = self.winner(family, [r.rule.id for r in held])
+                order = rs.order_for(family)
+                if won is None:
+                    flags.append(Flag("undeclared_overlap", "several definitions hold and no precedence "
+                                      "orders them", "", tuple(r.rule.id for r in held)))
+                    return Decision(outcome=UNDETERMINED, line=None, flags=tuple(flags),
+                                    possible_lines=tuple(r.rule.line for r in held),
+                                    reason="several lines match and no declared precedence decides", **base)
+                winner = rs.rule(won)
+                if len(held) > 1:
+                    others = [r.rule for r in held if r.rule.id != won]
+                    flags.append(Flag(
+                        "overlap", f"also meets {', '.join(f'{o.line} {o.label.lower()}' for o in others)}; "
+                        f"{winner.line} {winner.label.lower()} applies by the declared precedence "
+                        f"'{order.id if order else ''}': {order.reason if order else ''}",
+                        order.review if order else "", tuple(r.rule.id for r in held)))
+                before = [r for r in pending if self.rank(family, r.rule.id) < self.rank(family, won)]
+                if before:
+                    return Decision(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(before),
+                                    possible_lines=tuple([r.rule.line for r in before] + [winner.line]),
+                                    reason=f"meets {winner.line} {winner.label.lower()}, but "
+                                    + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in before)
+                                    + " would take precedence and turns on facts not given", **base)
+                line = winner.line
+                if winner.review:
+                    flags.append(Flag("interpretation", f"{winner.id}: {winner.notes or winner.review}",
+                                      winner.review, (winner.id,)))
+            if stage.kind == "require":
+                failed = [r for r in rrs if r.result is False]
+                if failed:
+                    return Decision(outcome=REJECTED, line=None, flags=tuple(flags),
+                                    reason=f"meets line {line} but fails {failed[0].rule.label.lower()}: "
+                                    + _failed_words(failed[0]), **base)
+                pending = [r for r in rrs if r.result is None]
+                if pending:
+                    return Decision(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(pending),
+                                    possible_lines=(line,) if line else (),
+                                    reason=f"meets line {line}; "
+                                    + ", ".join(r.rule.label.lower() for r in pending) + " turns on facts not given",
+                                    **base)
+        if line is None:
+            return Decision(outcome=REJECTED, line=None, reason="no Form 7207 line applies", **base)
+        winner_label = next(r.rule.label for r in by_stage.get("classify", []) if r.rule.line == line)
+        return Decision(outcome=QUALIFIED, line=line, flags=tuple(flags),
+                        reason=f"{winner_label}, Form 7207 Part II line {line}", **base)
+
+
+def _a(label: str) -> str:
+    word = label.lower()
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _missing(results: list[RuleResult]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f for r in results for f in r.unknown))
+
+
+def _first_failure(rr: RuleResult) -> str:
+    """The first failed clause that is not about the product's kind, for a one-line summary."""
+    specific = [c for c in rr.decisive if not c.derived] or list(rr.decisive)
+    return specific[0].sentence() if specific else "fails"
+
+
+def _failed_words(rr: RuleResult) -> str:
+    return "; ".join(c.clause or c.sentence() for c in rr.decisive) or "a condition fails"
+
+
+def rule_of(decider: Decider, rule_id: str) -> Rule:
+    return decider.ruleset.rule(rule_id)

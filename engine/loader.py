@@ -1,0 +1,555 @@
+"""Load rules/ and definitions/ into a RuleSet, reporting every problem as file:line, what and fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import schema as S
+from .errors import Problem, ValidationFailed, did_you_mean
+from .model import (All, AnyOf, Cmp, Cond, FactDef, Not, Param, ParamValue, Precedence, Rule,
+                    RuleSet, Section, Stage, is_number)
+from .units import Refusal, UnitError, check_unit, compatible, convert, split_quantity
+from .yamlio import load_yaml
+
+RULESET_FILE = "ruleset.yaml"
+
+
+def default_root() -> Path:
+    """The bundled rule set: the directory holding rules/ and definitions/."""
+    here = Path.cwd()
+    for candidate in (here, *here.parents, Path(__file__).resolve().parent.parent):
+        if (candidate / "rules" / RULESET_FILE).is_file() and (candidate / "definitions").is_dir():
+            return candidate
+    return Path(__file__).resolve().parent.parent
+
+
+def content_hash(root: Path) -> str:
+    """sha256 over the relative path and bytes of every file under rules/ and definitions/."""
+    digest = hashlib.sha256()
+    for sub in ("rules", "definitions"):
+        for path in sorted((root / sub).rglob("*")):
+            if path.is_file() and path.suffix in (".yaml", ".yml"):
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_ruleset(root: Path | str | None = None) -> RuleSet:
+    """The rule set at root, or ValidationFailed listing every problem found."""
+    ruleset, problems = _load(Path(root) if root else default_root())
+    if problems:
+        raise ValidationFailed(problems)
+    assert ruleset is not None
+    return ruleset
+
+
+def validate(root: Path | str | None = None) -> list[Problem]:
+    return _load(Path(root) if root else default_root())[1]
+
+
+class _Build:
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+        self.facts: dict[str, FactDef] = {}
+        self.params: dict[str, Param] = {}
+        self.param_where: dict[str, str] = {}
+        self.rules: list[Rule] = []
+        self.rule_where: dict[str, str] = {}
+        self.precedence: list[Precedence] = []
+        self.sections: list[Section] = []
+        self.stages: list[Stage] = []
+        self.refusals: dict[str, Refusal] = {}
+        self.glossary: dict = {}
+        self.name = ""
+        self.version = ""
+        self.pending_cmps: list[tuple[S.Checker, Any, Cmp]] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def read(self, path: Path) -> tuple[Any, S.Checker]:
+        shown = self.rel(path)
+        data, problems = load_yaml(path, shown)
+        self.problems.extend(problems)
+        return data, S.Checker(shown)
+
+
+def _load(root: Path) -> tuple[RuleSet | None, list[Problem]]:
+    b = _Build(root)
+    for sub in ("rules", "definitions"):
+        if not (root / sub).is_dir():
+            b.problems.append(Problem(str(root / sub), f"no {sub}/ directory here",
+                                      "run from the project root, or pass the directory that holds rules/ and definitions/"))
+    if b.problems:
+        return None, b.problems
+    _ruleset_file(b, root / "rules" / RULESET_FILE)
+    _facts_file(b, root / "definitions" / "facts.yaml")
+    _units_file(b, root / "definitions" / "units.yaml")
+    _glossary_file(b, root / "definitions" / "glossary.yaml")
+    for path in sorted((root / "rules").rglob("*.y*ml")):
+        if path.name != RULESET_FILE:
+            _rules_file(b, path)
+    _cross_checks(b)
+    problems = [p for p in b.problems if p]
+    if problems:
+        return None, problems
+    ruleset = RuleSet(
+        name=b.name, version=b.version, root=str(root), sha256=content_hash(root),
+        stages=tuple(b.stages), facts=b.facts, params=b.params, rules=tuple(b.rules),
+        precedence=tuple(b.precedence), refusals=b.refusals, sections=tuple(b.sections),
+        glossary=b.glossary)
+    return ruleset, []
+
+
+def _ruleset_file(b: _Build, path: Path) -> None:
+    if not path.is_file():
+        b.problems.append(Problem(b.rel(path), "missing", "create rules/ruleset.yaml with name, version and stages"))
+        return
+    data, c = b.read(path)
+    if data is None or not c.mapping(data, "the rule set file"):
+        b.problems.extend(c.problems)
+        return
+    c.keys(data, S.RULESET_KEYS, {"name", "version", "stages"}, "the rule set file")
+    b.name = c.text(data, "name", "the rule set")
+    b.version = str(data.get("version", ""))
+    stages = data.get("stages") or []
+    if not isinstance(stages, list):
+        c.add(data, "stages", "'stages' must be a list", "list the stages in order")
+        stages = []
+    for entry in stages:
+        if not c.mapping(entry, "a stage", data, "stages"):
+            continue
+        c.keys(entry, S.STAGE_KEYS, {"name", "kind"}, "a stage")
+        kind = entry.get("kind")
+        if kind not in S.STAGE_KINDS:
+            c.add(entry, "kind", f"unknown stage kind {kind!r}{did_you_mean(str(kind), S.STAGE_KINDS)}",
+                  f"use one of {', '.join(S.STAGE_KINDS)}")
+            continue
+        b.stages.append(Stage(str(entry.get("name")), kind, str(entry.get("label", ""))))
+    b.problems.extend(c.problems)
+
+
+def _facts_file(b: _Build, path: Path) -> None:
+    if not path.is_file():
+        b.problems.append(Problem(b.rel(path), "missing", "create definitions/facts.yaml with 'facts:'"))
+        return
+    data, c = b.read(path)
+    if data is None or not c.mapping(data, "the facts file"):
+        b.problems.extend(c.problems)
+        return
+    c.keys(data, {"facts"}, {"facts"}, "the facts file")
+    facts = data.get("facts") or {}
+    if not c.mapping(facts, "'facts'", data, "facts"):
+        facts = {}
+    for name, spec in facts.items():
+        what = f"fact '{name}'"
+        if not c.mapping(spec, what, facts, name):
+            continue
+        c.keys(spec, S.FACT_KEYS, S.FACT_REQUIRED, what)
+        ftype = spec.get("type")
+        if ftype not in S.FACT_TYPES:
+            c.add(spec, "type", f"{what} has unknown type {ftype!r}{did_you_mean(str(ftype), S.FACT_TYPES)}",
+                  f"use one of {', '.join(S.FACT_TYPES)}")
+            continue
+        unit = spec.get("unit", "")
+        if ftype == "quantity":
+            if not unit:
+                c.add(spec, None, f"{what} is a quantity without a unit", "add 'unit:' (its canonical unit, e.g. W)")
+            else:
+                try:
+                    check_unit(str(unit))
+                except UnitError as exc:
+                    c.add(spec, "unit", f"{what}: {exc.message}", exc.fix)
+        elif unit:
+            c.add(spec, "unit", f"{what} is a {ftype} and cannot have a unit", "remove 'unit:' or make it a quantity")
+        values = spec.get("values") or []
+        if ftype in ("enum", "set"):
+            if not isinstance(values, list) or not values:
+                c.add(spec, "values", f"{what} is an {ftype} without its allowed values", "add 'values: [a, b, ...]'")
+                values = []
+        elif values:
+            c.add(spec, "values", f"{what} is a {ftype}; only enum and set facts list values", "remove 'values:'")
+        if name in ("id", "sid") or not str(name).isidentifier():
+            c.add(facts, name, f"fact name '{name}' is not allowed", "use a lower_case_identifier other than id or sid")
+        b.facts[str(name)] = FactDef(
+            name=str(name), type=ftype, label=c.text(spec, "label", what),
+            description=c.text(spec, "description", what), unit=str(unit or ""),
+            values=tuple(str(v) for v in values), source=str(spec.get("source", "") or ""),
+            derived=bool(spec.get("derived", False)))
+    b.problems.extend(c.problems)
+
+
+def _units_file(b: _Build, path: Path) -> None:
+    if not path.is_file():
+        return
+    data, c = b.read(path)
+    if data is None or not c.mapping(data, "the units file"):
+        b.problems.extend(c.problems)
+        return
+    c.keys(data, {"refuse"}, set(), "the units file")
+    for unit, spec in (data.get("refuse") or {}).items():
+        if not c.mapping(spec, f"refusal of '{unit}'", data, "refuse"):
+            continue
+        c.keys(spec, {"instead_of", "reason"}, {"instead_of", "reason"}, f"refusal of '{unit}'")
+        b.refusals[str(unit)] = Refusal(str(unit), str(spec.get("instead_of", "")),
+                                        " ".join(str(spec.get("reason", "")).split()))
+    b.problems.extend(c.problems)
+
+
+def _glossary_file(b: _Build, path: Path) -> None:
+    if not path.is_file():
+        return
+    data, c = b.read(path)
+    if data is None or not c.mapping(data, "the glossary"):
+        b.problems.extend(c.problems)
+        return
+    c.keys(data, {"terms"}, {"terms"}, "the glossary")
+    for term, spec in (data.get("terms") or {}).items():
+        if c.mapping(spec, f"term '{term}'", data, "terms"):
+            c.keys(spec, {"label", "text", "source"}, {"label", "text", "source"}, f"term '{term}'")
+            b.glossary[str(term)] = {k: " ".join(str(v).split()) for k, v in spec.items()}
+    b.problems.extend(c.problems)
+
+
+def _rules_file(b: _Build, path: Path) -> None:
+    data, c = b.read(path)
+    if data is None:
+        b.problems.extend(c.problems)
+        return
+    if not c.mapping(data, "a rules file"):
+        b.problems.extend(c.problems)
+        return
+    c.keys(data, S.RULES_FILE_KEYS, {"section", "rules"}, "a rules file")
+    section = data.get("section")
+    if c.mapping(section, "'section'", data, "section"):
+        c.keys(section, S.SECTION_KEYS, {"id", "title"}, "'section'")
+        b.sections.append(Section(str(section.get("id", "")), c.text(section, "title", "the section"),
+                                  " ".join(str(section.get("instructions", "") or "").split()), c.path))
+    for pid, spec in (data.get("parameters") or {}).items():
+        _param(b, c, data["parameters"], str(pid), spec)
+    for entry in data.get("precedence") or []:
+        _precedence(b, c, data, entry)
+    rules = data.get("rules") or []
+    if not isinstance(rules, list):
+        c.add(data, "rules", "'rules' must be a list of rules", "start each rule with '- id: ...'")
+        rules = []
+    for spec in rules:
+        _rule(b, c, data, spec)
+    b.problems.extend(c.problems)
+
+
+def _param(b: _Build, c: S.Checker, parent: Any, pid: str, spec: Any) -> None:
+    what = f"parameter '{pid}'"
+    if not c.mapping(spec, what, parent, pid):
+        return
+    c.keys(spec, S.PARAM_KEYS, S.PARAM_KEYS, what)
+    if pid in b.param_where:
+        c.add(parent, pid, f"duplicate parameter id '{pid}' (also at {b.param_where[pid]})", "give each parameter a unique id")
+        return
+    unit = str(spec.get("unit", "") or "")
+    if unit:
+        try:
+            check_unit(unit)
+        except UnitError as exc:
+            c.add(spec, "unit", f"{what}: {exc.message}", exc.fix)
+            unit = ""
+    values: list[ParamValue] = []
+    raw = spec.get("values")
+    if raw is not None and not isinstance(raw, dict):
+        c.add(spec, "values", f"{what}: 'values' must map dates to values", "write e.g. values: {2023-01-01: 1000 kW}")
+        raw = {}
+    for start, value in (raw or {}).items():
+        if isinstance(start, str):
+            try:
+                start = dt.date.fromisoformat(start)
+            except ValueError:
+                pass
+        if not isinstance(start, dt.date):
+            c.add(raw, start, f"{what}: '{start}' is not a date", "key each value by the date it takes effect, YYYY-MM-DD")
+            continue
+        parsed = _param_value(c, raw, start, value, unit, what)
+        if parsed is not _BAD:
+            values.append(ParamValue(start, parsed))
+    values.sort(key=lambda v: v.start)
+    refs = spec.get("references") or []
+    for ref in refs if isinstance(refs, list) else []:
+        if c.mapping(ref, "a reference", spec, "references"):
+            c.keys(ref, S.REFERENCE_KEYS, {"title"}, f"a reference of {what}")
+    b.param_where[pid] = c.at(parent, pid)
+    b.params[pid] = Param(pid, c.text(spec, "label", what), " ".join(c.text(spec, "description", what).split()),
+                          unit, tuple(values), tuple(dict(r) for r in refs if isinstance(r, dict)),
+                          c.at(parent, pid))
+
+
+_BAD = object()
+
+
+def _quantity(c: S.Checker, node: Any, key: Any, value: Any, unit: str, what: str,
+              bare_ok: bool) -> Any:
+    """A literal quantity in `unit`: '1000 kW' converted exactly; a bare number only if bare_ok."""
+    if is_number(value):
+        if bare_ok:
+            return Decimal(value)
+        c.add(node, key, f"{what}: the threshold {value} has no unit",
+              f"write it with its unit, e.g. '{value} {unit}', or refer to a parameter: {{param: <id>}}")
+        return _BAD
+    if isinstance(value, str):
+        try:
+            magnitude, given = split_quantity(value)
+            if not given:
+                if bare_ok:
+                    return magnitude
+                c.add(node, key, f"{what}: the threshold '{value}' has no unit",
+                      f"write it with its unit, e.g. '{value} {unit}'")
+                return _BAD
+            return convert(magnitude, given, unit)
+        except UnitError as exc:
+            c.add(node, key, f"{what}: {exc.message}", exc.fix)
+            return _BAD
+    c.add(node, key, f"{what}: {value!r} is not a quantity", f"write a number with its unit, e.g. '125 {unit}'")
+    return _BAD
+
+
+def _param_value(c: S.Checker, node: Any, key: Any, value: Any, unit: str, what: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        items = [_param_value(c, node, key, v, unit, what) for v in value]
+        return _BAD if _BAD in items else tuple(items)
+    if not unit:
+        return _BAD
+    return _quantity(c, node, key, value, unit, what, bare_ok=True)
+
+
+def _precedence(b: _Build, c: S.Checker, parent: Any, entry: Any) -> None:
+    if not c.mapping(entry, "a precedence entry", parent, "precedence"):
+        return
+    c.keys(entry, S.PRECEDENCE_KEYS, S.PRECEDENCE_KEYS, "a precedence entry")
+    order = entry.get("order") or []
+    if not isinstance(order, list):
+        c.add(entry, "order", "'order' must be a list of rule ids", "write order: [rule.a, rule.b]")
+        order = []
+    b.precedence.append(Precedence(str(entry.get("id", "")), str(entry.get("family", "")),
+                                   tuple(str(o) for o in order),
+                                   " ".join(str(entry.get("reason", "")).split()),
+                                   str(entry.get("review", "")), c.at(entry, "order")))
+
+
+def _rule(b: _Build, c: S.Checker, parent: Any, spec: Any) -> None:
+    if not c.mapping(spec, "a rule", parent, "rules"):
+        return
+    rid = str(spec.get("id", "")) or f"(rule at line {spec.line})"
+    what = f"rule '{rid}'"
+    c.keys(spec, S.RULE_KEYS, S.RULE_REQUIRED, what)
+    if rid in b.rule_where:
+        c.add(spec, "id", f"duplicate rule id '{rid}' (also at {b.rule_where[rid]})", "give each rule a unique id")
+        return
+    b.rule_where[rid] = c.at(spec, "id")
+    cite = spec.get("cite") or {}
+    if "cite" in spec and c.mapping(cite, f"'cite' of {what}", spec, "cite"):
+        c.keys(cite, S.CITE_KEYS, S.CITE_REQUIRED, f"'cite' of {what}")
+    in_force = spec.get("in_force") or {}
+    start, end = None, None
+    if "in_force" in spec and c.mapping(in_force, f"'in_force' of {what}", spec, "in_force"):
+        c.keys(in_force, S.IN_FORCE_KEYS, {"from"}, f"'in_force' of {what}")
+        start = c.date(in_force, "from", what) if "from" in in_force else None
+        end = c.date(in_force, "to", what) if "to" in in_force else None
+    when = _cond(b, c, spec, "when", spec.get("when"), what) if "when" in spec else None
+    then = spec.get("then") or {}
+    if "then" in spec and c.mapping(then, f"'then' of {what}", spec, "then"):
+        for fact, value in then.items():
+            _then(b, c, then, str(fact), value, what)
+    if when is None or start is None or not isinstance(then, dict):
+        return
+    b.rules.append(Rule(
+        id=rid, stage=str(spec.get("stage", "")), family=str(spec.get("family", "")),
+        line=str(spec.get("line", "")), label=c.text(spec, "label", what),
+        text=" ".join(c.text(spec, "text", what).split()),
+        cite={str(k): str(v) for k, v in cite.items()} if isinstance(cite, dict) else {},
+        in_force_from=start, in_force_to=end, when=when, then=dict(then), where=c.at(spec, "id"),
+        file=c.path, notes=" ".join(str(spec.get("notes", "") or "").split()),
+        review=str(spec.get("review", "") or "")))
+
+
+def _then(b: _Build, c: S.Checker, node: Any, fact: str, value: Any, what: str) -> None:
+    b.pending_cmps.append((c, node, Cmp(fact, "then", literal=value, where=c.at(node, fact))))
+
+
+def _cond(b: _Build, c: S.Checker, parent: Any, key: Any, node: Any, what: str) -> Cond | None:
+    if not c.mapping(node, f"a condition of {what}", parent, key):
+        return None
+    groups = [k for k in node if k in S.GROUP_KEYS]
+    if groups:
+        c.keys(node, S.GROUP_KEYS, set(), f"a condition group of {what}")
+        if len(groups) > 1:
+            c.add(node, groups[1], f"a condition group of {what} has both '{groups[0]}' and '{groups[1]}'",
+                  "nest them: one of all / any / not per mapping")
+        kind = groups[0]
+        body = node[kind]
+        if kind == "not":
+            inner = _cond(b, c, node, kind, body, what)
+            return Not(inner) if inner else None
+        if not isinstance(body, list) or not body:
+            c.add(node, kind, f"'{kind}' of {what} must be a non-empty list of conditions", f"write {kind}: [- ...]")
+            return None
+        items = [_cond(b, c, node, kind, item, what) for item in body]
+        if any(i is None for i in items):
+            return None
+        return All(tuple(items)) if kind == "all" else AnyOf(tuple(items))  # type: ignore[arg-type]
+    c.keys(node, S.COND_KEYS, {"fact"}, f"a condition of {what}")
+    ops = [k for k in node if k in S.OPERATORS]
+    if len(ops) != 1:
+        c.add(node, None, f"a condition of {what} needs exactly one operator, found {len(ops)}",
+              f"use one of {', '.join(S.OPERATORS)}")
+        return None
+    op = ops[0]
+    value = node[op]
+    param = ""
+    literal = value
+    if isinstance(value, dict):
+        if set(value) != {"param"}:
+            c.add(node, op, f"a condition of {what}: a value mapping may only be {{param: <id>}}",
+                  "refer to a parameter as {param: inverter.utility.min_voltage}")
+            return None
+        param, literal = str(value["param"]), None
+    cmp = Cmp(str(node.get("fact", "")), op, literal=literal, param=param,
+              clause=" ".join(str(node.get("clause", "") or "").split()), where=c.at(node, op))
+    b.pending_cmps.append((c, node, cmp))
+    return cmp
+
+
+def _cross_checks(b: _Build) -> None:
+    """References that span files: facts, parameters, stages, families, precedence."""
+    stage_names = [s.name for s in b.stages]
+    resolved: dict[int, Cmp] = {}
+    for c, node, cmp in b.pending_cmps:
+        fixed = _check_cmp(b, c, node, cmp)
+        if fixed is not None:
+            resolved[id(cmp)] = fixed
+        b.problems.extend(c.problems)
+        c.problems.clear()
+    rules = []
+    for rule in b.rules:
+        rules.append(_replace_cmps(rule, resolved))
+        c = S.Checker(rule.file)
+        if rule.stage not in stage_names:
+            b.problems.append(Problem(rule.where, f"rule '{rule.id}' names unknown stage '{rule.stage}'"
+                                      f"{did_you_mean(rule.stage, stage_names)}", f"use one of {', '.join(stage_names)}"))
+    b.rules = rules
+    families = {r.family for r in b.rules}
+    component = b.facts.get("component")
+    for fam in sorted(families):
+        if component and fam not in component.values:
+            first = next(r for r in b.rules if r.family == fam)
+            b.problems.append(Problem(first.where, f"family '{fam}' is not a value of the fact 'component'",
+                                      "add it to definitions/facts.yaml, component.values"))
+    ids = {r.id: r for r in b.rules}
+    for prec in b.precedence:
+        for rid in prec.order:
+            if rid not in ids:
+                b.problems.append(Problem(prec.where, f"precedence '{prec.id}' names unknown rule '{rid}'"
+                                          f"{did_you_mean(rid, ids)}", "list rule ids from rules/"))
+            elif ids[rid].family != prec.family:
+                b.problems.append(Problem(prec.where, f"precedence '{prec.id}' is for family '{prec.family}' "
+                                          f"but rule '{rid}' is of family '{ids[rid].family}'",
+                                          "keep one precedence order per family"))
+    seen = set()
+    for prec in b.precedence:
+        if prec.family in seen:
+            b.problems.append(Problem(prec.where, f"a second precedence order for family '{prec.family}'",
+                                      "merge them into one order"))
+        seen.add(prec.family)
+
+
+def _replace_cmps(rule: Rule, resolved: dict[int, Cmp]) -> Rule:
+    def walk(cond: Cond) -> Cond:
+        if isinstance(cond, Cmp):
+            return resolved.get(id(cond), cond)
+        if isinstance(cond, Not):
+            return Not(walk(cond.item))
+        items = tuple(walk(i) for i in cond.items)
+        return All(items) if isinstance(cond, All) else AnyOf(items)
+    from dataclasses import replace
+    then = {}
+    for fact, value in rule.then.items():
+        then[fact] = value
+    return replace(rule, when=walk(rule.when), then=then)
+
+
+def _check_cmp(b: _Build, c: S.Checker, node: Any, cmp: Cmp) -> Cmp | None:
+    """Check one condition (or one 'then' conclusion) against the vocabulary; return it normalized."""
+    key = cmp.op if cmp.op != "then" else cmp.fact
+    fact = b.facts.get(cmp.fact)
+    if fact is None:
+        c.add(node, "fact" if cmp.op != "then" else cmp.fact,
+              f"unknown fact '{cmp.fact}'{did_you_mean(cmp.fact, b.facts)}",
+              "use a fact defined in definitions/facts.yaml, or define it there")
+        return None
+    if cmp.op == "then":
+        if not fact.derived:
+            c.add(node, key, f"'then' sets '{cmp.fact}', which is not a derived fact",
+                  f"mark it 'derived: true' in definitions/facts.yaml or conclude another fact")
+        _check_literal(c, node, key, fact, cmp.literal, "is")
+        return None
+    if fact.type not in S.OPERATORS[cmp.op]:
+        c.add(node, key, f"operator '{cmp.op}' does not apply to '{fact.name}' ({fact.type})",
+              f"for a {fact.type} use {', '.join(o for o, t in S.OPERATORS.items() if fact.type in t)}")
+        return None
+    if cmp.param:
+        param = b.params.get(cmp.param)
+        if param is None:
+            c.add(node, key, f"unknown parameter '{cmp.param}'{did_you_mean(cmp.param, b.params)}",
+                  "define it under 'parameters:' in a rules file")
+            return None
+        if fact.type == "quantity" and param.unit and not compatible(param.unit, fact.unit):
+            c.add(node, key, f"parameter '{cmp.param}' is in {param.unit}, which cannot be compared with "
+                  f"'{fact.name}' in {fact.unit}", "give the parameter a unit of the same kind as the fact")
+            return None
+        if (cmp.op == "one_of") != param.is_list:
+            c.add(node, key, f"operator '{cmp.op}' needs a {'list' if cmp.op == 'one_of' else 'single'} "
+                  f"parameter; '{cmp.param}' is {'a list' if param.is_list else 'a single value'}",
+                  "use one_of with a list parameter, and comparisons with a single one")
+            return None
+        return cmp
+    literal = _check_literal(c, node, key, fact, cmp.literal, cmp.op)
+    if literal is _BAD:
+        return None
+    from dataclasses import replace
+    return replace(cmp, literal=literal)
+
+
+def _check_literal(c: S.Checker, node: Any, key: Any, fact: FactDef, value: Any, op: str) -> Any:
+    what = f"condition on '{fact.name}'"
+    if op == "one_of":
+        if not isinstance(value, list) or not value:
+            c.add(node, key, f"{what}: 'one_of' needs a non-empty list", "write one_of: [a, b]")
+            return _BAD
+        items = tuple(_check_literal(c, node, key, fact, v, "is") for v in value)
+        return _BAD if _BAD in items else items
+    if fact.type == "bool":
+        if not isinstance(value, bool):
+            c.add(node, key, f"{what}: {value!r} is not true or false", "write true or false")
+            return _BAD
+        return value
+    if fact.type in ("enum", "set"):
+        if str(value) not in fact.values:
+            c.add(node, key, f"{what}: {value!r} is not an allowed value{did_you_mean(str(value), fact.values)}",
+                  f"use one of {', '.join(fact.values)}")
+            return _BAD
+        return str(value)
+    if fact.type == "quantity":
+        return _quantity(c, node, key, value, fact.unit, what, bare_ok=False)
+    if fact.type == "date":
+        if isinstance(value, dt.date):
+            return value
+        c.add(node, key, f"{what}: {value!r} is not a date", "write YYYY-MM-DD")
+        return _BAD
+    return str(value)

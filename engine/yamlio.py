@@ -1,0 +1,94 @@
+"""YAML reading that keeps line numbers, refuses duplicate keys and reads numbers as exact decimals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+
+class Located(dict):
+    """A YAML mapping that remembers the line of the mapping and of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LocatedList(list):
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    problems: list[Problem]
+    path: str
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Located:
+    loader.flatten_mapping(node)
+    result = Located()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, (str, int, Decimal)) and key is not None:
+            key = str(key)
+        if key in result:
+            loader.problems.append(Problem(
+                f"{loader.path}:{line}", f"duplicate key '{key}' (first at line {result.key_lines[key]})",
+                "remove one of the two; YAML keeps only the last, which would hide the first", str(key)))
+            continue
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
+    result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    return result
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    text = str(node.value).replace("_", "")
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # .inf / .nan
+        return text
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def load_yaml(path: Path | str, display: str | None = None, text: str | None = None
+              ) -> tuple[Any, list[Problem]]:
+    """Parse one YAML file; return (data, problems). A syntax error is a problem, not a traceback."""
+    shown = display or str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, [Problem(shown, f"cannot read the file: {exc}", "check the path and encoding (UTF-8)")]
+    loader = _Loader(text)
+    loader.problems = []
+    loader.path = shown
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{shown}:{mark.line + 1}" if mark else shown
+        what = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(where, f"YAML syntax error: {what}",
+                              "fix the indentation or quoting at that line (values with ':' need quotes)")]
+    finally:
+        loader.dispose()
+    return data, loader.problems
