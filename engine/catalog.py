@@ -6,10 +6,11 @@ import csv
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import InputError, Problem, did_you_mean
 from .model import FactDef, RuleSet, is_number
@@ -52,6 +53,11 @@ def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
     else:
         raise InputError(Problem(str(path), f"unknown catalog format '{suffix}'",
                                  "give a .csv, .xlsx, .json, .jsonl, .yaml or .yml file"))
+    for row in rows:
+        row.where = f"{path} {row.where}"
+        if row.problem is not None:
+            row.problem = Problem(f"{path} {row.problem.where}", row.problem.message, row.problem.fix,
+                                  row.problem.key)
     seen: dict[str, int] = {}
     for row in rows:
         _check_columns(row, ruleset, path)
@@ -69,11 +75,11 @@ def _check_columns(row: Row, ruleset: RuleSet, path: Path) -> None:
     for key in row.raw:
         fact = ruleset.facts.get(key)
         if fact is None:
-            raise InputError(Problem(f"{path} ({row.where})", f"unknown column or key '{key}'"
+            raise InputError(Problem(row.where, f"unknown column or key '{key}'"
                                      f"{did_you_mean(key, known + list(RESERVED))}",
                                      "rename it to a fact from `ampc facts`, or remove it", key))
         if fact.derived:
-            raise InputError(Problem(f"{path} ({row.where})", f"'{key}' is concluded by the rules, not read "
+            raise InputError(Problem(row.where, f"'{key}' is concluded by the rules, not read "
                                      "from a catalog", "remove the column; the decision record shows it", key))
 
 
@@ -270,5 +276,8 @@ def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> De
                         "give the unit in one place: either the header or the value")
     unit = unit or header_unit
     if not unit:
+        if not fact.bare_number:
+            raise UnitError(f"{raw!r} has no unit, and {fact.name} does not take a bare number",
+                            f"write its unit, e.g. '{raw} {fact.unit}' (a fraction such as 0.999 is '99.9 %')")
         return Decimal(value)  # a bare number is read in the canonical unit
     return convert(Decimal(value), unit, fact.unit, ruleset.refusals)

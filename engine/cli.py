@@ -14,7 +14,8 @@ from . import __version__, report
 from .catalog import read_catalog
 from .decide import Decider
 from .errors import AmpcError, InputError, ValidationFailed, did_you_mean
-from .loader import default_root, load_ruleset, validate as validate_rules
+from .loader import default_root, load_ruleset
+from .loader import validate as validate_rules
 from .run import decide_rows, has_errors
 
 EXIT_OK, EXIT_FOUND, EXIT_INPUT = 0, 1, 2
@@ -57,23 +58,31 @@ def main() -> None:
     """ampc: does a product qualify for the 45X credit (Form 7207), on which line, and why."""
 
 
+def _read(catalogs: tuple[Path, ...], ruleset):
+    rows = []
+    try:
+        for catalog in catalogs:
+            rows.extend(read_catalog(catalog, ruleset))
+    except InputError as exc:
+        _fail(exc)
+    return rows
+
+
 @main.command()
-@click.argument("catalog", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("catalogs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @as_of_option
 @rules_option
-def classify(catalog: Path, fmt: str, output: Path | None, as_of: dt.date | None, rules_dir: Path | None) -> None:
-    """Decide every product of CATALOG (CSV, XLSX, JSON, JSONL or YAML).
+def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, as_of: dt.date | None,
+             rules_dir: Path | None) -> None:
+    """Decide every product of the CATALOGS (CSV, XLSX, JSON, JSONL or YAML files).
 
     Exit status: 0 every row decided, 1 some rows could not be read (listed as errors), 2 the catalog
     or the rule set cannot be used at all.
     """
     ruleset = _load(rules_dir)
-    try:
-        rows = read_catalog(catalog, ruleset)
-    except InputError as exc:
-        _fail(exc)
+    rows = _read(catalogs, ruleset)
     show_progress = sys.stderr.isatty() and len(rows) >= 2000
     with Decider(ruleset) as decider:
         if show_progress:
@@ -85,7 +94,7 @@ def classify(catalog: Path, fmt: str, output: Path | None, as_of: dt.date | None
         text = report.table(decisions) + "\n\n" + report.summary(decisions) + "\n"
         errors = [d for d in decisions if d.error]
         for d in errors:
-            text += f"\nerror in {catalog} {d.error['where']}: {d.error['message']}\n    fix: {d.error['fix']}\n"
+            text += f"\nerror in {d.error['where']}: {d.error['message']}\n    fix: {d.error['fix']}\n"
     elif fmt == "json":
         text = report.to_json(decisions)
     else:
@@ -99,24 +108,22 @@ def classify(catalog: Path, fmt: str, output: Path | None, as_of: dt.date | None
 
 
 @main.command()
-@click.argument("catalog", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("catalogs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--product", "products", multiple=True, required=True, help="Product id (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @as_of_option
 @rules_option
-def explain(catalog: Path, products: tuple[str, ...], fmt: str, as_of: dt.date | None,
+def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_of: dt.date | None,
             rules_dir: Path | None) -> None:
-    """Explain the decision on one product: every rule considered, each clause with its numbers."""
+    """Explain the decision on products of the CATALOGS: every rule considered, each clause with its numbers."""
     ruleset = _load(rules_dir)
-    try:
-        rows = read_catalog(catalog, ruleset)
-    except InputError as exc:
-        _fail(exc)
+    rows = _read(catalogs, ruleset)
     by_id = {r.product: r for r in rows}
     wanted = []
     for pid in products:
         if pid not in by_id:
-            click.echo(f"error: {catalog} has no product '{pid}'{did_you_mean(pid, by_id)}", err=True)
+            names = ", ".join(str(c) for c in catalogs)
+            click.echo(f"error: {names} has no product '{pid}'{did_you_mean(pid, by_id)}", err=True)
             sys.exit(EXIT_INPUT)
         wanted.append(by_id[pid])
     with Decider(ruleset) as decider:

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import durable_rules_engine
 from durable import engine as durable
 
 from .errors import EngineError
 from .evaluate import Explainer
-from .model import All, AnyOf, Cmp, Cond, FactDef, Not, Rule, RuleSet
+from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet
 
 SCALE = 10**18
 LIMIT = 2**63 - 1
@@ -276,8 +277,8 @@ class Session:
             durable_rules_engine.delete_ruleset(self._handle)
             self._handle = None
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -47,10 +47,10 @@ class Decider:
             session.close()
         self._sessions.clear()
 
-    def __enter__(self) -> "Decider":
+    def __enter__(self) -> Decider:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- the explainer's side -------------------------------------------------------------------
@@ -122,14 +122,22 @@ class Decider:
                     facts=shown, row=row, chain=tuple(rid for s in engine.stages_run for rid in engine.fired[s]))
         family = facts.get("component")
         if family is None:
-            return Decision(outcome=UNDETERMINED, line=None, missing=("component",),
-                            reason="the kind of component is not given", **base)
+            return Decision(**base, outcome=UNDETERMINED, line=None, missing=("component",),
+                            reason="the kind of component is not given")
         of_family = [r for r in results.values() if r.rule.family in (family, "any")]
         considered = tuple(self._considered(r) for r in of_family)
         base["considered"] = considered
         by_stage = {s.name: [r for r in of_family if r.rule.stage == s.name] for s in rs.stages}
         flags: list[Flag] = []
         line: str | None = None
+
+        def finish(**fields: Any) -> Decision:
+            """The record, with a review flag for every rule with an open reading that decided it."""
+            used = [r for r in of_family if r.result is True or (r.result is False and r.rule.stage != "classify")]
+            extra = [Flag("interpretation", f"{r.rule.id}: {r.rule.notes or r.rule.review}", r.rule.review,
+                          (r.rule.id,)) for r in used if r.rule.review]
+            fields["flags"] = tuple(fields.get("flags", ())) + tuple(extra)
+            return Decision(**fields, **base)
         for stage in rs.stages:
             rrs = by_stage[stage.name]
             if stage.kind == "derive" and rrs:
@@ -137,35 +145,35 @@ class Decider:
                     continue
                 pending = [r for r in rrs if r.result is None]
                 if pending:
-                    return Decision(outcome=UNDETERMINED, line=None, missing=_missing(pending),
-                                    reason=f"whether it is {_a(rrs[0].rule.label)} turns on facts not given", **base)
-                return Decision(outcome=REJECTED, line=None, reason=f"not {_a(rrs[0].rule.label)}: "
-                                + _failed_words(rrs[0]), **base)
+                    return finish(outcome=UNDETERMINED, line=None, missing=_missing(pending),
+                                    reason=f"whether it is {_a(rrs[0].rule.label)} turns on facts not given")
+                return finish(outcome=REJECTED, line=None, reason=f"not {_a(rrs[0].rule.label)}: "
+                                + _failed_words(rrs[0]))
             if stage.kind == "choose":
                 if not rrs:
-                    return Decision(outcome=REJECTED, line=None,
-                                    reason=f"no rule for a {family} is in force on {as_of}", **base)
+                    return finish(outcome=REJECTED, line=None,
+                                    reason=f"no rule for a {family} is in force on {as_of}")
                 held = [r for r in rrs if r.result is True]
                 pending = [r for r in rrs if r.result is None]
                 if not held:
                     if pending:
-                        return Decision(outcome=UNDETERMINED, line=None, missing=_missing(pending),
+                        return finish(outcome=UNDETERMINED, line=None, missing=_missing(pending),
                                         possible_lines=tuple(r.rule.line for r in pending),
                                         reason="no line matches on the facts given; "
                                         + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in pending)
                                         + (" turns" if len(pending) == 1 else " turn") + " on facts not given",
-                                        **base)
-                    return Decision(outcome=REJECTED, line=None,
+                                        )
+                    return finish(outcome=REJECTED, line=None,
                                     reason="no Form 7207 line: " + "; ".join(
-                                        f"{r.rule.line} {_first_failure(r)}" for r in rrs), **base)
+                                        f"{r.rule.line} {_first_failure(r)}" for r in rrs))
                 won = self.winner(family, [r.rule.id for r in held])
                 order = rs.order_for(family)
                 if won is None:
                     flags.append(Flag("undeclared_overlap", "several definitions hold and no precedence "
                                       "orders them", "", tuple(r.rule.id for r in held)))
-                    return Decision(outcome=UNDETERMINED, line=None, flags=tuple(flags),
+                    return finish(outcome=UNDETERMINED, line=None, flags=tuple(flags),
                                     possible_lines=tuple(r.rule.line for r in held),
-                                    reason="several lines match and no declared precedence decides", **base)
+                                    reason="several lines match and no declared precedence decides")
                 winner = rs.rule(won)
                 if len(held) > 1:
                     others = [r.rule for r in held if r.rule.id != won]
@@ -176,33 +184,30 @@ class Decider:
                         order.review if order else "", tuple(r.rule.id for r in held)))
                 before = [r for r in pending if self.rank(family, r.rule.id) < self.rank(family, won)]
                 if before:
-                    return Decision(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(before),
+                    return finish(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(before),
                                     possible_lines=tuple([r.rule.line for r in before] + [winner.line]),
                                     reason=f"meets {winner.line} {winner.label.lower()}, but "
                                     + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in before)
-                                    + " would take precedence and turns on facts not given", **base)
+                                    + " would take precedence and turns on facts not given")
                 line = winner.line
-                if winner.review:
-                    flags.append(Flag("interpretation", f"{winner.id}: {winner.notes or winner.review}",
-                                      winner.review, (winner.id,)))
             if stage.kind == "require":
                 failed = [r for r in rrs if r.result is False]
                 if failed:
-                    return Decision(outcome=REJECTED, line=None, flags=tuple(flags),
+                    return finish(outcome=REJECTED, line=None, flags=tuple(flags), classified_line=line,
                                     reason=f"meets line {line} but fails {failed[0].rule.label.lower()}: "
-                                    + _failed_words(failed[0]), **base)
+                                    + _failed_words(failed[0]))
                 pending = [r for r in rrs if r.result is None]
                 if pending:
-                    return Decision(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(pending),
-                                    possible_lines=(line,) if line else (),
+                    return finish(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(pending),
+                                    possible_lines=(line,) if line else (), classified_line=line,
                                     reason=f"meets line {line}; "
                                     + ", ".join(r.rule.label.lower() for r in pending) + " turns on facts not given",
-                                    **base)
+                                    )
         if line is None:
-            return Decision(outcome=REJECTED, line=None, reason="no Form 7207 line applies", **base)
+            return finish(outcome=REJECTED, line=None, reason="no Form 7207 line applies")
         winner_label = next(r.rule.label for r in by_stage.get("classify", []) if r.rule.line == line)
-        return Decision(outcome=QUALIFIED, line=line, flags=tuple(flags),
-                        reason=f"{winner_label}, Form 7207 Part II line {line}", **base)
+        return finish(outcome=QUALIFIED, line=line, flags=tuple(flags), classified_line=line,
+                        reason=f"{winner_label}, Form 7207 Part II line {line}")
 
 
 def _a(label: str) -> str:

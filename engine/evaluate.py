@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import EngineError
-from .model import All, AnyOf, Cmp, Cond, FactDef, Not, Rule, RuleSet
+from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet
 from .operators import OPERATORS, words
 from .units import convert, grouped
 

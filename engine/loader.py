@@ -10,12 +10,27 @@ from typing import Any
 
 from . import schema as S
 from .errors import Problem, ValidationFailed, did_you_mean
-from .model import (All, AnyOf, Cmp, Cond, FactDef, Not, Param, ParamValue, Precedence, Rule,
-                    RuleSet, Section, Stage, is_number)
+from .model import (
+    All,
+    AnyOf,
+    Cmp,
+    Cond,
+    FactDef,
+    Not,
+    Param,
+    ParamValue,
+    Precedence,
+    Rule,
+    RuleSet,
+    Section,
+    Stage,
+    is_number,
+)
 from .units import Refusal, UnitError, check_unit, compatible, convert, split_quantity
 from .yamlio import load_yaml
 
 RULESET_FILE = "ruleset.yaml"
+ANY_FAMILY = "any"  # a rule that applies to every kind of component (the qualification rules)
 
 
 def default_root() -> Path:
@@ -56,6 +71,7 @@ class _Build:
         self.root = root
         self.problems: list[Problem] = []
         self.facts: dict[str, FactDef] = {}
+        self.fact_where: dict[str, str] = {}
         self.params: dict[str, Param] = {}
         self.param_where: dict[str, str] = {}
         self.rules: list[Rule] = []
@@ -91,7 +107,12 @@ def _load(root: Path) -> tuple[RuleSet | None, list[Problem]]:
     if b.problems:
         return None, b.problems
     _ruleset_file(b, root / "rules" / RULESET_FILE)
-    _facts_file(b, root / "definitions" / "facts.yaml")
+    fact_files = sorted((root / "definitions" / "facts").glob("*.y*ml"))
+    if not fact_files:
+        b.problems.append(Problem("definitions/facts/", "no fact files",
+                                  "define the fact vocabulary in definitions/facts/*.yaml, each with 'facts:'"))
+    for path in fact_files:
+        _facts_file(b, path)
     _units_file(b, root / "definitions" / "units.yaml")
     _glossary_file(b, root / "definitions" / "glossary.yaml")
     for path in sorted((root / "rules").rglob("*.y*ml")):
@@ -138,9 +159,6 @@ def _ruleset_file(b: _Build, path: Path) -> None:
 
 
 def _facts_file(b: _Build, path: Path) -> None:
-    if not path.is_file():
-        b.problems.append(Problem(b.rel(path), "missing", "create definitions/facts.yaml with 'facts:'"))
-        return
     data, c = b.read(path)
     if data is None or not c.mapping(data, "the facts file"):
         b.problems.extend(c.problems)
@@ -177,13 +195,18 @@ def _facts_file(b: _Build, path: Path) -> None:
                 values = []
         elif values:
             c.add(spec, "values", f"{what} is a {ftype}; only enum and set facts list values", "remove 'values:'")
+        if str(name) in b.facts:
+            c.add(facts, name, f"fact '{name}' is defined twice (also in {b.fact_where[str(name)]})",
+                  "define each fact once across definitions/facts/")
+            continue
+        b.fact_where[str(name)] = c.at(facts, name)
         if name in ("id", "sid") or not str(name).isidentifier():
             c.add(facts, name, f"fact name '{name}' is not allowed", "use a lower_case_identifier other than id or sid")
         b.facts[str(name)] = FactDef(
             name=str(name), type=ftype, label=c.text(spec, "label", what),
             description=c.text(spec, "description", what), unit=str(unit or ""),
             values=tuple(str(v) for v in values), source=str(spec.get("source", "") or ""),
-            derived=bool(spec.get("derived", False)))
+            derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)))
     b.problems.extend(c.problems)
 
 
@@ -439,18 +462,17 @@ def _cross_checks(b: _Build) -> None:
     rules = []
     for rule in b.rules:
         rules.append(_replace_cmps(rule, resolved))
-        c = S.Checker(rule.file)
         if rule.stage not in stage_names:
             b.problems.append(Problem(rule.where, f"rule '{rule.id}' names unknown stage '{rule.stage}'"
                                       f"{did_you_mean(rule.stage, stage_names)}", f"use one of {', '.join(stage_names)}"))
     b.rules = rules
     families = {r.family for r in b.rules}
     component = b.facts.get("component")
-    for fam in sorted(families):
+    for fam in sorted(families - {ANY_FAMILY}):
         if component and fam not in component.values:
             first = next(r for r in b.rules if r.family == fam)
             b.problems.append(Problem(first.where, f"family '{fam}' is not a value of the fact 'component'",
-                                      "add it to definitions/facts.yaml, component.values"))
+                                      "add it to the values of the fact 'component' in definitions/facts/common.yaml"))
     ids = {r.id: r for r in b.rules}
     for prec in b.precedence:
         for rid in prec.order:
@@ -491,12 +513,12 @@ def _check_cmp(b: _Build, c: S.Checker, node: Any, cmp: Cmp) -> Cmp | None:
     if fact is None:
         c.add(node, "fact" if cmp.op != "then" else cmp.fact,
               f"unknown fact '{cmp.fact}'{did_you_mean(cmp.fact, b.facts)}",
-              "use a fact defined in definitions/facts.yaml, or define it there")
+              "use a fact defined in definitions/facts/, or define it there")
         return None
     if cmp.op == "then":
         if not fact.derived:
             c.add(node, key, f"'then' sets '{cmp.fact}', which is not a derived fact",
-                  f"mark it 'derived: true' in definitions/facts.yaml or conclude another fact")
+                  "mark it 'derived: true' in definitions/facts/ or conclude another fact")
         _check_literal(c, node, key, fact, cmp.literal, "is")
         return None
     if fact.type not in S.OPERATORS[cmp.op]:

@@ -18,6 +18,7 @@ class FactDef:
     values: tuple[str, ...] = ()
     source: str = ""
     derived: bool = False
+    bare_number: bool = True  # False: a value must carry its unit (purity: 0.99 is not 0.99 %)
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,20 @@ class Cmp:
 
 @dataclass(frozen=True)
 class All:
-    items: tuple["Cond", ...]
+    items: tuple[Cond, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    items: tuple["Cond", ...]
+    items: tuple[Cond, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    item: "Cond"
+    item: Cond
 
 
-Cond = Union[Cmp, All, AnyOf, Not]
+Cond = Union[Cmp, All, AnyOf, Not]  # noqa: UP007 (a runtime alias)
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,12 @@ class Decision:
     possible_lines: tuple[str, ...] = ()
     error: dict | None = None
     row: int | None = None
+    classified_line: str | None = None  # the line whose definition it meets, qualified or not
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "product": self.product, "description": self.description, "outcome": self.outcome,
-            "line": self.line, "reason": self.reason,
+            "line": self.line, "classified_line": self.classified_line, "reason": self.reason,
             "explanation": {
                 "chain": list(self.chain),
                 "considered": [c.to_dict() for c in self.considered],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import Iterable
+from collections.abc import Iterable
 
 from tabulate import tabulate
 

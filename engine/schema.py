@@ -11,7 +11,7 @@ from .yamlio import Located
 FACT_TYPES = ("bool", "enum", "set", "quantity", "text", "date")
 STAGE_KINDS = ("derive", "choose", "require")
 
-FACT_KEYS = {"type", "label", "description", "unit", "values", "source", "derived"}
+FACT_KEYS = {"type", "label", "description", "unit", "values", "source", "derived", "bare_number"}
 FACT_REQUIRED = {"type", "label", "description"}
 PARAM_KEYS = {"label", "description", "unit", "values", "references"}
 RULE_KEYS = {"id", "stage", "family", "line", "label", "text", "cite", "in_force", "when", "then",
@@ -118,7 +118,6 @@ _HINTS = {
     "order": "the rule ids, the one that wins first",
     "reason": "why this reading was chosen",
     "review": "where the open question is recorded",
-    "family": "the component family, e.g. inverter",
     "name": "a name",
     "version": "a version, e.g. 2024.01",
     "stages": "the list of stages",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from caselib import decide_case, load_cases
+
 from engine.units import UnitError
 
 CASES = load_cases()
