@@ -245,7 +245,12 @@ def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet)
             return dt.date.fromisoformat(str(raw).strip())
         except ValueError:
             raise UnitError(f"{raw!r} is not a date", "write it as YYYY-MM-DD")
-    return str(raw).strip()
+    return fold_text(raw)
+
+
+def fold_text(raw: Any) -> str:
+    """Free text compared without regard to case or spacing: 'Guam', ' guam ' and 'GUAM' are one value."""
+    return " ".join(str(raw).split()).lower()
 
 
 def _member(fact: FactDef, raw: Any) -> str:

@@ -574,4 +574,4 @@ def _check_literal(c: S.Checker, node: Any, key: Any, fact: FactDef, value: Any,
             return value
         c.add(node, key, f"{what}: {value!r} is not a date", "write YYYY-MM-DD")
         return _BAD
-    return str(value)
+    return " ".join(str(value).split()).lower()  # free text compares without regard to case or spacing
