@@ -1,0 +1,108 @@
+"""The durable-rules adapter: isolation between products and runs, errors surfaced, exact numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+
+from engine.compile import Session, encode
+from engine.decide import Decider
+from engine.errors import EngineError
+
+AS_OF = dt.date(2025, 6, 30)
+MICRO = {"component": "inverter", "is_end_product": True, "converts_dc_to_ac": True,
+         "dc_source": frozenset({"solar_module"}), "suitable_for": frozenset({"residence"}),
+         "phase": "single", "rated_output_voltage": Decimal(240), "ac_capacity": Decimal(650),
+         "connects_to_one_module": True, "used_with_certified_distributed_wind": False}
+
+
+def classified(decider, facts):
+    return decider.session(AS_OF).decide(facts).fired["classify"]
+
+
+def test_no_state_leaks_between_products(decider):
+    first = classified(decider, MICRO)
+    bigger = dict(MICRO, ac_capacity=Decimal(5000))
+    assert "inverter.micro" not in classified(decider, bigger)
+    assert classified(decider, MICRO) == first
+    # a product with fewer facts is not completed by an earlier product's facts
+    partial = {k: v for k, v in MICRO.items() if k != "connects_to_one_module"}
+    assert "inverter.micro" not in classified(decider, partial)
+
+
+def test_no_state_leaks_between_runs(ruleset):
+    with Decider(ruleset) as one:
+        a = one.decide("X", MICRO, AS_OF).to_dict()
+    with Decider(ruleset) as two:
+        two.decide("Y", dict(MICRO, ac_capacity=Decimal(7000)), AS_OF)
+        b = two.decide("X", MICRO, AS_OF).to_dict()
+    assert a == b
+
+
+def test_same_inputs_give_the_same_record_byte_for_byte(ruleset):
+    def record():
+        with Decider(ruleset) as d:
+            return json.dumps(d.decide("X", MICRO, AS_OF).to_dict(), sort_keys=True)
+    assert record() == record()
+    data = json.loads(record())
+    assert data["ruleset"]["sha256"] == ruleset.sha256 and data["as_of"] == "2025-06-30"
+
+
+def test_an_error_inside_a_rule_action_surfaces(ruleset, monkeypatch):
+    """durable-rules swallows exceptions raised in actions; the adapter must not."""
+    with Session(ruleset, AS_OF) as session:
+        def failing(stage):
+            raise RuntimeError("boom in an action")
+        # the actions look up the stage kind when a rule fires: make that fail inside the engine
+        monkeypatch.setattr(ruleset, "stage_kind", failing)
+        with pytest.raises(EngineError, match="a rule action failed inside the engine: RuntimeError: boom"):
+            session.decide(MICRO)
+        monkeypatch.undo()
+        # the session is still usable and decides correctly afterwards
+        assert "inverter.micro" in session.decide(MICRO).fired["classify"]
+
+
+def test_decider_reports_an_engine_failure_as_an_error_row(ruleset, monkeypatch, tmp_path):
+    from engine.catalog import read_catalog
+    from engine.run import decide_rows
+    catalog = tmp_path / "c.yaml"
+    catalog.write_text("- {product: A, component: inverter, is_end_product: true}\n"
+                       "- {product: B, component: inverter, is_end_product: false}\n")
+    rows = read_catalog(catalog, ruleset)
+    calls = {"n": 0}
+    real = ruleset.stage_kind
+
+    def fail_once(stage):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("boom")
+        return real(stage)
+    monkeypatch.setattr(ruleset, "stage_kind", fail_once)
+    with Decider(ruleset) as d:
+        out = list(decide_rows(rows, d, AS_OF))
+    assert [o.outcome for o in out] == ["error", "rejected"]
+    assert "boom" in out[0].reason
+
+
+def test_types_are_checked_before_facts_reach_the_engine(ruleset):
+    with pytest.raises(EngineError, match="true or false"):
+        encode({"is_end_product": 1}, ruleset.facts)
+    with pytest.raises(EngineError, match="exact decimal"):
+        encode({"ac_capacity": 650.0}, ruleset.facts)
+    with pytest.raises(EngineError, match="text"):
+        encode({"phase": 3}, ruleset.facts)
+
+
+def test_boundaries_are_exact_beyond_double_precision(decider):
+    # 650.000000000000001 W is more than 650 W; as a double it would equal 650
+    over = dict(MICRO, ac_capacity=Decimal("650.000000000000001"))
+    assert "inverter.micro" not in classified(decider, over)
+    assert "inverter.micro" in classified(decider, dict(MICRO, ac_capacity=Decimal("650.000000000000000")))
+
+
+def test_more_than_18_decimal_places_is_refused_not_rounded(decider):
+    with pytest.raises(EngineError, match="18 decimal places"):
+        classified(decider, dict(MICRO, ac_capacity=Decimal("650.0000000000000000001")))
