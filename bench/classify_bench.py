@@ -1,0 +1,125 @@
+"""Benchmark: classify a generated catalog of inverters with full explanations.
+
+Runs the whole path a user's catalog takes: write a CSV, read and normalize it, decide every product
+in the rule engine and the explainer (which must agree), and render each decision as the readable
+explanation and as its JSON record. Prints products per second, peak memory and the machine.
+
+    .venv/bin/python bench/classify_bench.py [--count 100000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine import report  # noqa: E402
+from engine.catalog import read_catalog  # noqa: E402
+from engine.decide import Decider  # noqa: E402
+from engine.loader import load_ruleset  # noqa: E402
+from engine.run import decide_rows  # noqa: E402
+
+CAPACITIES_W = [300, 650, 651, 5000, 19999, 20000, 20001, 50000, 125000, 125001, 150000, 150001, 500000,
+                999999, 1000000, 1000001, 2000000]
+VOLTAGES = [120, 208, 240, 480, 599, 600, 800]
+SUITABLE = ["residence", "commercial", "utility_scale", "large_utility_scale"]
+QUALIFICATION = {
+    "produced_in": "United States", "sold_in_trade_or_business": "yes", "sold_to_related_person": "no",
+    "related_person_election": "no", "integrated_into_component_sold_to_unrelated": "no",
+    "facility_48c_credit_taken": "no", "production_date": "2025-03-01", "sale_date": "2025-05-01",
+}
+
+
+def machine() -> dict:
+    mem = ""
+    try:
+        with open("/proc/meminfo") as handle:
+            mem = handle.readline().split(":", 1)[1].strip()
+    except OSError:
+        pass
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(), "memory": mem,
+            "python": platform.python_version(), "durable-rules": metadata.version("durable-rules")}
+
+
+def generate(path: Path, count: int, seed: int, qualification: bool) -> None:
+    rng = random.Random(seed)
+    columns = ["product", "component", "is_end_product", "converts_dc_to_ac", "dc_source", "suitable_for",
+               "phase", "rated_output_voltage [V]", "ac_capacity [W]", "connects_to_one_module",
+               "used_with_certified_distributed_wind"]
+    if qualification:
+        columns += list(QUALIFICATION)
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(columns)
+        for n in range(count):
+            row = [f"INV-{n:07d}", "inverter", "yes", "yes",
+                   rng.choice(["solar_module", "solar_module", "certified_distributed_wind_energy_system", "other"]),
+                   ";".join(rng.sample(SUITABLE, rng.randint(1, 2))), rng.choice(["single", "three"]),
+                   rng.choice(VOLTAGES + [""]), rng.choice(CAPACITIES_W), rng.choice(["yes", "no"]),
+                   rng.choice(["yes", "no"])]
+            if qualification:
+                row += list(QUALIFICATION.values())
+            out.writerow(row)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    ruleset = load_ruleset()
+    qualification = "produced_in" in ruleset.facts
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "inverters.csv"
+        started = time.perf_counter()
+        generate(path, args.count, args.seed, qualification)
+        generated = time.perf_counter()
+        rows = read_catalog(path, ruleset)
+        read = time.perf_counter()
+        outcomes: dict[str, int] = {}
+        text_bytes = json_bytes = 0
+        with Decider(ruleset) as decider:
+            for decision in decide_rows(rows, decider, dt.date(2025, 6, 30)):
+                outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
+                text_bytes += len(report.explain(decision))
+                json_bytes += len(json.dumps(decision.to_dict(), ensure_ascii=False))
+        decided = time.perf_counter()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    figures = {
+        "products": args.count,
+        "seconds_generate_csv": round(generated - started, 2),
+        "seconds_read_and_normalize": round(read - generated, 2),
+        "seconds_decide_and_explain": round(decided - read, 2),
+        "products_per_second_end_to_end": round(args.count / (decided - generated), 1),
+        "products_per_second_decide_and_explain": round(args.count / (decided - read), 1),
+        "peak_memory_mib": round(peak_kib / 1024, 1),
+        "explanation_text_mib": round(text_bytes / 2**20, 1),
+        "json_records_mib": round(json_bytes / 2**20, 1),
+        "outcomes": dict(sorted(outcomes.items())),
+        "ruleset": ruleset.ident(),
+        "machine": machine(),
+    }
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
