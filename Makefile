@@ -38,6 +38,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ampc validate
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory docs
+
+# The docs site: the hook in mkdocs.yml (engine/docs.py) generates the pages from rules/ first.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
 
 validate: $(STAMP)
 	$(BIN)/ampc validate

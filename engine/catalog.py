@@ -41,8 +41,23 @@ class Row:
 def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
     """Every entry of the catalog as a Row; a row that cannot be normalized carries its problem."""
     path = Path(path)
+    rows = read_rows(path, "catalog")
+    seen: dict[str, int] = {}
+    for row in rows:
+        _check_columns(row, ruleset.facts, path)
+        if row.problem is None and row.product in seen:
+            row.problem = Problem(row.where, f"product '{row.product}' appears again (first in row "
+                                  f"{seen[row.product]})", "give each product a unique id", "product")
+        seen.setdefault(row.product, row.number)
+        if row.problem is None:
+            normalize(row, ruleset.facts, ruleset)
+    return rows
+
+
+def read_rows(path: Path, what: str) -> list[Row]:
+    """The rows of a CSV, XLSX, JSON, JSONL or YAML file, each located by file and row."""
     if not path.is_file():
-        raise InputError(Problem(str(path), "no such file", "check the path to the catalog"))
+        raise InputError(Problem(str(path), "no such file", f"check the path to the {what}"))
     suffix = path.suffix.lower()
     if suffix == ".csv":
         rows = list(_csv_rows(path))
@@ -51,29 +66,20 @@ def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
     elif suffix in (".json", ".yaml", ".yml", ".jsonl"):
         rows = list(_document_rows(path, suffix))
     else:
-        raise InputError(Problem(str(path), f"unknown catalog format '{suffix}'",
+        raise InputError(Problem(str(path), f"unknown {what} format '{suffix}'",
                                  "give a .csv, .xlsx, .json, .jsonl, .yaml or .yml file"))
     for row in rows:
         row.where = f"{path} {row.where}"
         if row.problem is not None:
             row.problem = Problem(f"{path} {row.problem.where}", row.problem.message, row.problem.fix,
                                   row.problem.key)
-    seen: dict[str, int] = {}
-    for row in rows:
-        _check_columns(row, ruleset, path)
-        if row.problem is None and row.product in seen:
-            row.problem = Problem(row.where, f"product '{row.product}' appears again (first in row {seen[row.product]})",
-                                  "give each product a unique id", "product")
-        seen.setdefault(row.product, row.number)
-        if row.problem is None:
-            normalize(row, ruleset)
     return rows
 
 
-def _check_columns(row: Row, ruleset: RuleSet, path: Path) -> None:
-    known = [n for n, f in ruleset.facts.items() if not f.derived]
+def _check_columns(row: Row, vocabulary: dict[str, FactDef], path: Path) -> None:
+    known = [n for n, f in vocabulary.items() if not f.derived]
     for key in row.raw:
-        fact = ruleset.facts.get(key)
+        fact = vocabulary.get(key)
         if fact is None:
             raise InputError(Problem(row.where, f"unknown column or key '{key}'"
                                      f"{did_you_mean(key, known + list(RESERVED))}",
@@ -208,10 +214,10 @@ def _document_rows(path: Path, suffix: str) -> Iterator[Row]:
         yield row
 
 
-def normalize(row: Row, ruleset: RuleSet) -> None:
+def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> None:
     """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem."""
     for key, raw in row.raw.items():
-        fact = ruleset.facts[key]
+        fact = vocabulary[key]
         try:
             row.facts[key] = normalize_value(fact, raw, row.units.get(key, ""), ruleset)
         except UnitError as exc:

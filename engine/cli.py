@@ -136,6 +136,48 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
 
 
 @main.command()
+@click.option("--catalog", "catalogs", multiple=True, required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Product catalog (repeatable).")
+@click.option("--sales", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Sales ledger.")
+@click.option("--tax-year", type=int, help="Count only sales in this calendar year.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.option("--explain", "explain_line", metavar="LINE", help="List every sale that fed this line, with its arithmetic.")
+@rules_option
+def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: str, output: Path | None,
+           explain_line: str | None, rules_dir: Path | None) -> None:
+    """The Form 7207 worksheet (Parts II, III, IV), one per facility, from a catalog and a sales ledger.
+
+    Exit status: 0 every sale computed or rejected with its reason, 1 some ledger rows could not be
+    computed (listed with their row and fix), 2 a file cannot be used at all.
+    """
+    from . import credit as credit_module
+    from . import worksheet
+    ruleset = _load(rules_dir)
+    try:
+        catalog_rows, ledger_rows = credit_module.load(catalogs, sales, ruleset)
+    except InputError as exc:
+        _fail(exc)
+    run = credit_module.compute(catalog_rows, ledger_rows, ruleset, tax_year)
+    if explain_line:
+        text = worksheet.explain_line(run, explain_line)
+    else:
+        render = {"table": worksheet.text, "csv": worksheet.to_csv, "json": worksheet.to_json,
+                  "markdown": worksheet.to_markdown}[fmt]
+        text = render(run, ruleset)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote the worksheet to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    if run.errors and (output or fmt != "table"):
+        for problem in run.errors:
+            click.echo(f"error: {problem}", err=True)
+    sys.exit(EXIT_FOUND if run.errors else EXIT_OK)
+
+
+@main.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def validate(directory: Path | None) -> None:
     """Check rules/ and definitions/ and list every problem as file:line, what is wrong, and the fix."""
@@ -167,6 +209,26 @@ def facts(fmt: str, rules_dir: Path | None) -> None:
     click.echo(tabulate(rows, headers=["fact", "type", "unit (bare numbers read in it)", "values", "meaning"]))
     click.echo("\n* concluded by the rules, never read from a catalog. Quantities take a unit: '125 kW', "
                "{value: 125, unit: kW}, or a column header 'ac_capacity [kW]'.")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the Markdown here (default: docs/, git-ignored).")
+@click.option("--build", is_flag=True,
+              help="Then build the site of the bundled rule set: mkdocs build --strict (into site/).")
+@as_of_option
+@rules_option
+def docs(out: Path | None, build: bool, as_of: dt.date | None, rules_dir: Path | None) -> None:
+    """Generate the docs pages from the rules, with examples decided by the engine."""
+    from .docs import DocsError, build_site, generate
+    try:
+        site = generate(rules_dir, out, as_of=as_of)
+    except DocsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"{len(site.pages)} instruction pages; {len(site.written)} files changed", err=True)
+    if build:
+        sys.exit(EXIT_OK if build_site() == 0 else EXIT_FOUND)
 
 
 if __name__ == "__main__":

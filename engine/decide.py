@@ -92,7 +92,7 @@ class Decider:
         engine = self.session(as_of).decide(facts)
         results, derived = self.explain(facts, as_of)
         self._agree(product, engine, results, derived)
-        return self._record(product, facts, as_of, description, row, engine, results)
+        return self._record(product, facts, as_of, description, row, engine, results, derived)
 
     def _agree(self, product: str, engine: EngineResult, results: dict[str, RuleResult],
                derived: dict) -> None:
@@ -115,11 +115,13 @@ class Decider:
                           rule.citation(), rule.text, rule.where, rr.checks, rr.decisive, rr.unknown)
 
     def _record(self, product: str, facts: dict, as_of: dt.date, description: str, row: int | None,
-                engine: EngineResult, results: dict[str, RuleResult]) -> Decision:
+                engine: EngineResult, results: dict[str, RuleResult], derived: dict) -> Decision:
         rs = self.ruleset
         shown = {k: show(v, rs.facts[k]) for k, v in facts.items() if v is not None}
+        concluded = {k: show(v, rs.facts[k]) for k, v in sorted(derived.items())}
         base = dict(product=product, as_of=as_of.isoformat(), ruleset=rs.ident(), description=description,
-                    facts=shown, row=row, chain=tuple(rid for s in engine.stages_run for rid in engine.fired[s]))
+                    facts=shown, row=row, chain=tuple(rid for s in engine.stages_run for rid in engine.fired[s]),
+                    derived=concluded)
         family = facts.get("component")
         if family is None:
             return Decision(**base, outcome=UNDETERMINED, line=None, missing=("component",),
@@ -194,14 +196,15 @@ class Decider:
                 failed = [r for r in rrs if r.result is False]
                 if failed:
                     return finish(outcome=REJECTED, line=None, flags=tuple(flags), classified_line=line,
-                                    reason=f"meets line {line} but fails {failed[0].rule.label.lower()}: "
+                                    reason=f"meets line {line} but fails the rule '{failed[0].rule.label}': "
                                     + _failed_words(failed[0]))
                 pending = [r for r in rrs if r.result is None]
                 if pending:
                     return finish(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(pending),
                                     possible_lines=(line,) if line else (), classified_line=line,
                                     reason=f"meets line {line}; "
-                                    + ", ".join(r.rule.label.lower() for r in pending) + " turns on facts not given",
+                                    + "; ".join(f"'{r.rule.label}'" for r in pending)
+                                    + (" turns" if len(pending) == 1 else " turn") + " on facts not given",
                                     )
         if line is None:
             return finish(outcome=REJECTED, line=None, reason="no Form 7207 line applies")

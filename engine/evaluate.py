@@ -64,8 +64,18 @@ def show(value: Value, fact: FactDef) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return f"{grouped(value)} {fact.unit}".strip()
+        return f"{grouped(value)} {pretty_unit(fact.unit)}".strip()
     return str(value)
+
+
+_PRETTY = {"percent": "%", "count": "", "**2": "²", "**3": "³"}
+
+
+def pretty_unit(unit: str) -> str:
+    """A unit as a person writes it: cm**2 -> cm², percent -> %, count -> (nothing)."""
+    if unit in ("percent", "count"):
+        return _PRETTY[unit]
+    return unit.replace("**2", "²").replace("**3", "³")
 
 
 class Explainer:

@@ -13,6 +13,7 @@ from .errors import Problem, ValidationFailed, did_you_mean
 from .model import (
     All,
     AnyOf,
+    CreditLine,
     Cmp,
     Cond,
     FactDef,
@@ -84,6 +85,9 @@ class _Build:
         self.name = ""
         self.version = ""
         self.pending_cmps: list[tuple[S.Checker, Any, Cmp]] = []
+        self.credits: dict = {}
+        self.credit_checkers: list = []
+        self.ledger: dict[str, FactDef] = {}
 
     def rel(self, path: Path) -> str:
         try:
@@ -114,6 +118,8 @@ def _load(root: Path) -> tuple[RuleSet | None, list[Problem]]:
     for path in fact_files:
         _facts_file(b, path)
     _units_file(b, root / "definitions" / "units.yaml")
+    if (root / "definitions" / "ledger.yaml").is_file():
+        _facts_file(b, root / "definitions" / "ledger.yaml", "columns", b.ledger)
     _glossary_file(b, root / "definitions" / "glossary.yaml")
     for path in sorted((root / "rules").rglob("*.y*ml")):
         if path.name != RULESET_FILE:
@@ -126,8 +132,14 @@ def _load(root: Path) -> tuple[RuleSet | None, list[Problem]]:
         name=b.name, version=b.version, root=str(root), sha256=content_hash(root),
         stages=tuple(b.stages), facts=b.facts, params=b.params, rules=tuple(b.rules),
         precedence=tuple(b.precedence), refusals=b.refusals, sections=tuple(b.sections),
-        glossary=b.glossary)
+        glossary=b.glossary, credits=b.credits, ledger=b.ledger)
     return ruleset, []
+
+
+def _hand_over(b: _Build, c: S.Checker) -> None:
+    """Move a file's problems to the build's list (once: the checker is emptied)."""
+    b.problems.extend(c.problems)
+    c.problems.clear()
 
 
 def _ruleset_file(b: _Build, path: Path) -> None:
@@ -136,7 +148,7 @@ def _ruleset_file(b: _Build, path: Path) -> None:
         return
     data, c = b.read(path)
     if data is None or not c.mapping(data, "the rule set file"):
-        b.problems.extend(c.problems)
+        _hand_over(b, c)
         return
     c.keys(data, S.RULESET_KEYS, {"name", "version", "stages"}, "the rule set file")
     b.name = c.text(data, "name", "the rule set")
@@ -155,17 +167,18 @@ def _ruleset_file(b: _Build, path: Path) -> None:
                   f"use one of {', '.join(S.STAGE_KINDS)}")
             continue
         b.stages.append(Stage(str(entry.get("name")), kind, str(entry.get("label", ""))))
-    b.problems.extend(c.problems)
+    _hand_over(b, c)
 
 
-def _facts_file(b: _Build, path: Path) -> None:
+def _facts_file(b: _Build, path: Path, top: str = "facts", into: dict | None = None) -> None:
+    target = b.facts if into is None else into
     data, c = b.read(path)
     if data is None or not c.mapping(data, "the facts file"):
-        b.problems.extend(c.problems)
+        _hand_over(b, c)
         return
-    c.keys(data, {"facts"}, {"facts"}, "the facts file")
-    facts = data.get("facts") or {}
-    if not c.mapping(facts, "'facts'", data, "facts"):
+    c.keys(data, {top}, {top}, "the file")
+    facts = data.get(top) or {}
+    if not c.mapping(facts, f"'{top}'", data, top):
         facts = {}
     for name, spec in facts.items():
         what = f"fact '{name}'"
@@ -195,19 +208,20 @@ def _facts_file(b: _Build, path: Path) -> None:
                 values = []
         elif values:
             c.add(spec, "values", f"{what} is a {ftype}; only enum and set facts list values", "remove 'values:'")
-        if str(name) in b.facts:
+        if str(name) in target:
             c.add(facts, name, f"fact '{name}' is defined twice (also in {b.fact_where[str(name)]})",
                   "define each fact once across definitions/facts/")
             continue
-        b.fact_where[str(name)] = c.at(facts, name)
+        if into is None:
+            b.fact_where[str(name)] = c.at(facts, name)
         if name in ("id", "sid") or not str(name).isidentifier():
             c.add(facts, name, f"fact name '{name}' is not allowed", "use a lower_case_identifier other than id or sid")
-        b.facts[str(name)] = FactDef(
+        target[str(name)] = FactDef(
             name=str(name), type=ftype, label=c.text(spec, "label", what),
             description=c.text(spec, "description", what), unit=str(unit or ""),
             values=tuple(str(v) for v in values), source=str(spec.get("source", "") or ""),
             derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)))
-    b.problems.extend(c.problems)
+    _hand_over(b, c)
 
 
 def _units_file(b: _Build, path: Path) -> None:
@@ -215,7 +229,7 @@ def _units_file(b: _Build, path: Path) -> None:
         return
     data, c = b.read(path)
     if data is None or not c.mapping(data, "the units file"):
-        b.problems.extend(c.problems)
+        _hand_over(b, c)
         return
     c.keys(data, {"refuse"}, set(), "the units file")
     for unit, spec in (data.get("refuse") or {}).items():
@@ -224,7 +238,7 @@ def _units_file(b: _Build, path: Path) -> None:
         c.keys(spec, {"instead_of", "reason"}, {"instead_of", "reason"}, f"refusal of '{unit}'")
         b.refusals[str(unit)] = Refusal(str(unit), str(spec.get("instead_of", "")),
                                         " ".join(str(spec.get("reason", "")).split()))
-    b.problems.extend(c.problems)
+    _hand_over(b, c)
 
 
 def _glossary_file(b: _Build, path: Path) -> None:
@@ -232,25 +246,25 @@ def _glossary_file(b: _Build, path: Path) -> None:
         return
     data, c = b.read(path)
     if data is None or not c.mapping(data, "the glossary"):
-        b.problems.extend(c.problems)
+        _hand_over(b, c)
         return
     c.keys(data, {"terms"}, {"terms"}, "the glossary")
     for term, spec in (data.get("terms") or {}).items():
         if c.mapping(spec, f"term '{term}'", data, "terms"):
             c.keys(spec, {"label", "text", "source"}, {"label", "text", "source"}, f"term '{term}'")
             b.glossary[str(term)] = {k: " ".join(str(v).split()) for k, v in spec.items()}
-    b.problems.extend(c.problems)
+    _hand_over(b, c)
 
 
 def _rules_file(b: _Build, path: Path) -> None:
     data, c = b.read(path)
     if data is None:
-        b.problems.extend(c.problems)
+        _hand_over(b, c)
         return
     if not c.mapping(data, "a rules file"):
-        b.problems.extend(c.problems)
+        _hand_over(b, c)
         return
-    c.keys(data, S.RULES_FILE_KEYS, {"section", "rules"}, "a rules file")
+    c.keys(data, S.RULES_FILE_KEYS, {"section"}, "a rules file")
     section = data.get("section")
     if c.mapping(section, "'section'", data, "section"):
         c.keys(section, S.SECTION_KEYS, {"id", "title"}, "'section'")
@@ -266,7 +280,39 @@ def _rules_file(b: _Build, path: Path) -> None:
         rules = []
     for spec in rules:
         _rule(b, c, data, spec)
-    b.problems.extend(c.problems)
+    for spec in data.get("credits") or []:
+        _credit(b, c, data, spec)
+    _hand_over(b, c)
+
+
+def _credit(b: _Build, c: S.Checker, parent: Any, spec: Any) -> None:
+    if not c.mapping(spec, "a credit line", parent, "credits"):
+        return
+    line = str(spec.get("line", ""))
+    what = f"credit line '{line}'"
+    c.keys(spec, S.CREDIT_KEYS, S.CREDIT_REQUIRED, what)
+    if line in b.credits:
+        c.add(spec, "line", f"{what} is defined twice", "define each line's credit once")
+        return
+    base = spec.get("base") or {}
+    if not isinstance(base, dict) or len(set(base) & S.BASE_KINDS) != 1:
+        c.add(spec, "base", f"{what}: 'base' must name exactly one of {', '.join(sorted(S.BASE_KINDS))}",
+              "e.g. base: {units_times_fact: ac_capacity}")
+        return
+    keyed = spec.get("keyed_on")
+    if keyed not in ("sale", "production"):
+        c.add(spec, "keyed_on", f"{what}: keyed_on must be sale or production", "write keyed_on: sale")
+    rate = spec.get("rate") or {}
+    phase = spec.get("phase_out") or {}
+    cite = spec.get("cite") or {}
+    b.credits[line] = CreditLine(
+        line=line, column_a=str(spec.get("column_a", "")), column_b=str(spec.get("column_b", "")),
+        rate=str(rate.get("param", "")) if isinstance(rate, dict) else "", base=dict(base),
+        phase_out=str(phase.get("param", "")) if isinstance(phase, dict) else "",
+        keyed_on=str(keyed), cite={str(k): str(v) for k, v in cite.items()} if isinstance(cite, dict) else {},
+        notes=" ".join(str(spec.get("notes", "") or "").split()), where=c.at(spec, "line"),
+        part=str(spec.get("part", "II")))
+    b.credit_checkers.append((c, spec))
 
 
 def _param(b: _Build, c: S.Checker, parent: Any, pid: str, spec: Any) -> None:
@@ -457,8 +503,7 @@ def _cross_checks(b: _Build) -> None:
         fixed = _check_cmp(b, c, node, cmp)
         if fixed is not None:
             resolved[id(cmp)] = fixed
-        b.problems.extend(c.problems)
-        c.problems.clear()
+        _hand_over(b, c)
     rules = []
     for rule in b.rules:
         rules.append(_replace_cmps(rule, resolved))
@@ -483,6 +528,7 @@ def _cross_checks(b: _Build) -> None:
                 b.problems.append(Problem(prec.where, f"precedence '{prec.id}' is for family '{prec.family}' "
                                           f"but rule '{rid}' is of family '{ids[rid].family}'",
                                           "keep one precedence order per family"))
+    _credit_checks(b)
     seen = set()
     for prec in b.precedence:
         if prec.family in seen:
@@ -575,3 +621,59 @@ def _check_literal(c: S.Checker, node: Any, key: Any, fact: FactDef, value: Any,
         c.add(node, key, f"{what}: {value!r} is not a date", "write YYYY-MM-DD")
         return _BAD
     return " ".join(str(value).split()).lower()  # free text compares without regard to case or spacing
+
+
+def _credit_checks(b: _Build) -> None:
+    """A credit line names a line, parameters and facts that exist, in units that multiply to dollars."""
+    from .units import check_unit
+    line_values = b.facts["line"].values if "line" in b.facts else ()
+    for c, spec in b.credit_checkers:
+        credit = b.credits[str(spec.get("line"))]
+        if line_values and credit.line not in line_values:
+            c.add(spec, "line", f"credit line '{credit.line}' is not a Form 7207 line",
+                  f"use one of {', '.join(line_values)}")
+        for key, pid in (("rate", credit.rate), ("phase_out", credit.phase_out)):
+            if key == "phase_out" and not pid:
+                continue
+            if pid not in b.params:
+                c.add(spec, key, f"credit line '{credit.line}': unknown parameter '{pid}'"
+                      f"{did_you_mean(pid, b.params)}", "define it under 'parameters:' as {param: <id>}")
+        base = credit.base
+        fact_name = base.get("units_times_fact")
+        column = base.get("units_times_column") or base.get("column")
+        base_unit = ""
+        if fact_name:
+            fact = b.facts.get(fact_name)
+            if fact is None or fact.type != "quantity":
+                c.add(spec, "base", f"credit line '{credit.line}': '{fact_name}' is not a quantity fact"
+                      f"{did_you_mean(str(fact_name), b.facts)}", "name a quantity fact from definitions/facts/")
+                continue
+            base_unit = fact.unit
+            capped = base.get("capped_by")
+            if capped:
+                other = b.facts.get(str(capped.get("fact")))
+                ratio = str((capped.get("ratio") or {}).get("param", ""))
+                if other is None or ratio not in b.params:
+                    c.add(spec, "base", f"credit line '{credit.line}': capped_by needs a quantity fact and "
+                          "a ratio parameter", "write capped_by: {fact: max_discharge, ratio: {param: <id>}}")
+                    continue
+                if not compatible(f"({other.unit})*({b.params[ratio].unit})", base_unit):
+                    c.add(spec, "base", f"credit line '{credit.line}': {other.unit} x {b.params[ratio].unit} "
+                          f"is not {base_unit}", "give the ratio a unit that turns the fact into the capacity")
+        elif column:
+            col = b.ledger.get(str(column))
+            if col is None or col.type != "quantity":
+                c.add(spec, "base", f"credit line '{credit.line}': '{column}' is not a quantity column of "
+                      f"definitions/ledger.yaml{did_you_mean(str(column), b.ledger)}", "name a ledger column")
+                continue
+            base_unit = col.unit
+        rate = b.params.get(credit.rate)
+        if rate and base_unit:
+            try:
+                product = check_unit(f"({rate.unit})*({base_unit})")
+                if not compatible(str(product), "USD"):
+                    raise UnitError("", "")
+            except UnitError:
+                c.add(spec, "rate", f"credit line '{credit.line}': the rate in {rate.unit} times the base in "
+                      f"{base_unit} is not an amount of money", "give the rate a unit such as USD/W or percent")
+        _hand_over(b, c)

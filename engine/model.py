@@ -116,6 +116,26 @@ class Precedence:
 
 
 @dataclass(frozen=True)
+class CreditLine:
+    """How one Form 7207 line's column (d) is figured and what column (c) multiplies it by."""
+
+    line: str
+    column_a: str
+    column_b: str
+    rate: str  # parameter id
+    base: dict  # {units_times_fact: F [, capped_by: {fact, ratio}]} | {units_times_column: C} | {column: C}
+    phase_out: str  # parameter id, or "" for none
+    keyed_on: str  # "sale" or "production": the date the rate and phase-out are read at
+    cite: dict
+    notes: str
+    where: str
+    part: str = "II"
+
+    def citation(self) -> str:
+        return "; ".join(f"IRC {v}" if k == "irc" else str(v) for k, v in self.cite.items())
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
     kind: str  # derive | choose | require
@@ -144,6 +164,8 @@ class RuleSet:
     refusals: dict = field(default_factory=dict)
     sections: tuple[Section, ...] = ()
     glossary: dict = field(default_factory=dict)
+    credits: dict[str, CreditLine] = field(default_factory=dict)
+    ledger: dict[str, FactDef] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

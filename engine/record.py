@@ -64,6 +64,7 @@ class Decision:
     error: dict | None = None
     row: int | None = None
     classified_line: str | None = None  # the line whose definition it meets, qualified or not
+    derived: dict = field(default_factory=dict)  # what the rules concluded (line, part_iv_line, ...)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -75,6 +76,7 @@ class Decision:
                 "missing": list(self.missing),
                 "possible_lines": list(self.possible_lines),
                 "flags": [f.to_dict() for f in self.flags],
+                "derived": self.derived,
             },
             "facts": self.facts, "ruleset": self.ruleset, "as_of": self.as_of,
         }

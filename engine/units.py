@@ -31,7 +31,9 @@ class Refusal:
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
-    return pint.UnitRegistry(non_int_type=Decimal, autoconvert_offset_to_baseunit=False)
+    reg = pint.UnitRegistry(non_int_type=Decimal, autoconvert_offset_to_baseunit=False)
+    reg.define("dollar = [currency] = USD")
+    return reg
 
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d[\d,_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
@@ -114,6 +116,7 @@ _DIMENSION_NAMES = {
     "[mass] / [length] / [time] ** 2": "energy per volume",
     "dimensionless": "a pure number (fraction or percent)",
     "[time]": "time",
+    "[currency]": "money",
     "1 / [time] / [length] ** 2": "a rate per area and time",
 }
 

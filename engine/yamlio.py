@@ -31,15 +31,26 @@ class _Loader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Located:
+    own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
     loader.flatten_mapping(node)
     result = Located()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
+    merged: set = set()  # keys that came from a `<<:` merge; a key written here overrides them
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, (str, int, Decimal)) and key is not None:
             key = str(key)
+        if id(key_node) not in own:
+            if key in result:
+                continue  # an earlier merge already gave it; merges do not override each other here
+            merged.add(key)
+        elif key in merged:
+            merged.discard(key)
+            result[key] = loader.construct_object(value_node, deep=True)
+            result.key_lines[key] = line
+            continue
         if key in result:
             loader.problems.append(Problem(
                 f"{loader.path}:{line}", f"duplicate key '{key}' (first at line {result.key_lines[key]})",

@@ -82,3 +82,11 @@ def test_cli_validate_exit_codes_and_no_traceback(tree):
     assert bad.returncode == 1
     assert "Traceback" not in bad.stdout + bad.stderr
     assert "rules/part_ii/zz_bad.yaml:" in bad.stdout and "fix:" in bad.stdout
+
+
+def test_no_problem_is_reported_twice(tree):
+    for fixture in FIXTURES:
+        if fixture.name != "yaml_syntax.yaml":
+            shutil.copy(fixture, tree / "rules" / "part_ii" / f"zz_{fixture.name}")
+    problems = [str(p) for p in validate(tree)]
+    assert len(problems) == len(set(problems)), [p for p in problems if problems.count(p) > 1]
