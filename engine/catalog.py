@@ -84,6 +84,10 @@ def _check_columns(row: Row, vocabulary: dict[str, FactDef], path: Path) -> None
             raise InputError(Problem(row.where, f"unknown column or key '{key}'"
                                      f"{did_you_mean(key, known + list(RESERVED))}",
                                      "rename it to a fact from `ampc facts`, or remove it", key))
+        if fact.computed:
+            raise InputError(Problem(row.where, f"'{key}' is computed from other facts, not read from a catalog",
+                                     "remove the column and give the facts it is computed from "
+                                     "(`ampc facts` shows them)", key))
         if fact.derived:
             raise InputError(Problem(row.where, f"'{key}' is concluded by the rules, not read "
                                      "from a catalog", "remove the column; the decision record shows it", key))
@@ -224,6 +228,19 @@ def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> Non
             row.problem = Problem(f"{row.where}, {key}", exc.message, exc.fix, key)
             row.facts = {}
             return
+    try:
+        add_computed(row.facts, vocabulary)
+    except UnitError as exc:
+        row.problem = Problem(row.where, exc.message, exc.fix)
+        row.facts = {}
+
+
+def add_computed(facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:
+    """Add every computed fact whose inputs are all given (a missing input leaves it missing)."""
+    from .formula import evaluate
+    for name, fact in vocabulary.items():
+        if fact.computed and facts.get(name) is None:
+            facts[name] = evaluate(fact, facts, vocabulary)
 
 
 def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Any:

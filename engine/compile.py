@@ -25,8 +25,8 @@ import durable_rules_engine
 from durable import engine as durable
 
 from .errors import EngineError
-from .evaluate import Explainer
-from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet
+from .evaluate import Explainer, NotStated
+from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
 
 SCALE = 10**18
 LIMIT = 2**63 - 1
@@ -104,10 +104,10 @@ def _numeric(key: str, op: str, whole: int, frac: int) -> dict:
 class Compiler:
     """Turns the rule set, as of one date, into an engine ruleset definition."""
 
-    def __init__(self, ruleset: RuleSet, explainer: Explainer, as_of: dt.date):
+    def __init__(self, ruleset: RuleSet, explainer: Explainer, when: When | dt.date):
         self.ruleset = ruleset
         self.explainer = explainer
-        self.as_of = as_of
+        self.as_of = as_when(when)
 
     def variants(self, cond: Cond, negate: bool = False) -> list[list[tuple[Cmp, bool]]]:
         """The condition in disjunctive normal form: a list of conjunctions of (comparison, negated).
@@ -134,6 +134,8 @@ class Compiler:
         fact = self.ruleset.facts[cmp.fact]
         key = _key(cmp.fact)
         expected = self.explainer.expected(cmp, self.as_of)
+        if isinstance(expected, NotStated):
+            return NEVER  # the law states no threshold for the date: never holds (undetermined)
         if fact.type == "bool":
             return {key: (not expected) if negate else expected}
         if fact.type in ("enum", "text"):
@@ -174,9 +176,10 @@ _NEGATE = {"at_least": "less_than", "more_than": "at_most", "at_most": "more_tha
 class Session:
     """One engine ruleset for one rule set and as-of date; decide() runs one product in isolation."""
 
-    def __init__(self, ruleset: RuleSet, as_of: dt.date, explainer: Explainer | None = None,
+    def __init__(self, ruleset: RuleSet, when: When | dt.date, explainer: Explainer | None = None,
                  winner: Callable[[str, list[str]], str | None] | None = None):
         self.ruleset = ruleset
+        as_of = as_when(when)
         self.as_of = as_of
         self.explainer = explainer or Explainer(ruleset)
         self.winner = winner or (lambda family, fired: fired[0] if len(fired) == 1 else None)
@@ -230,7 +233,7 @@ class Session:
                 fired = self._run["fired"][stage]
                 by_family: dict[str, list[str]] = {}
                 for rid in fired:
-                    by_family.setdefault(self.ruleset.rule(rid).family, []).append(rid)
+                    by_family.setdefault(self.ruleset.rule(rid).family, []).append(rid)  # choose rules: one family
                 for family, ids in by_family.items():
                     won = self.winner(family, ids)
                     if won:

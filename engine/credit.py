@@ -17,7 +17,7 @@ from typing import Any
 from .catalog import Row, _check_columns, normalize, read_rows
 from .decide import Decider
 from .errors import EngineError, InputError, Problem, did_you_mean
-from .model import CreditLine, RuleSet
+from .model import CreditLine, RuleSet, When
 from .record import QUALIFIED, Decision
 from .units import convert, registry
 
@@ -142,17 +142,22 @@ class Calculator:
         for key in ("sale_date", "production_date"):
             if sale.facts.get(key) is not None and key in self.ruleset.facts:
                 facts[key] = sale.facts[key]
-        as_of = sale.facts["sale_date"]
-        key = (product.product, as_of, facts.get("sale_date"), facts.get("production_date"))
+        when = self.decider.when_for(facts, sale.facts["sale_date"])
+        key = (product.product, when)
         if key not in self._decisions:
-            self._decisions[key] = self.decider.decide(product.product, facts, as_of, product.description,
+            self._decisions[key] = self.decider.decide(product.product, facts, when, product.description,
                                                        product.number)
         return self._decisions[key]
 
-    def param(self, pid: str, on: dt.date) -> Decimal:
-        value = self.ruleset.params[pid].at(on)
+    def when(self, product: Row, sale: Row) -> When:
+        facts = {**product.facts, **{k: v for k, v in sale.facts.items() if k in ("production_date",) and v}}
+        return self.decider.when_for(facts, sale.facts["sale_date"])
+
+    def param(self, pid: str, when: When) -> Decimal:
+        param = self.ruleset.params[pid]
+        value = param.at(when)
         if value is None:
-            raise EngineError(f"parameter '{pid}' has no value on {on}")
+            raise EngineError(f"parameter '{pid}' has no value on {when.date_for(param.keyed_on)}")
         return value
 
     def amount(self, product: Row, sale: Row, decision: Decision) -> Amount:
@@ -161,21 +166,26 @@ class Calculator:
         if credit is None:
             raise _Missing(f"no credit amount is encoded for line {line}", "add it to rules/credit/amounts.yaml")
         units = sale.facts.get("units")
-        base, unit, notes, per_text = self.base(credit, product, sale, units)
-        key_date = sale.facts.get("production_date") if credit.keyed_on == "production" else sale.facts["sale_date"]
-        if key_date is None:
+        when = self.when(product, sale)
+        if credit.keyed_on == "production" and not (sale.facts.get("production_date") or
+                                                    product.facts.get("production_date")):
             raise _Missing(f"line {line} is figured as of the production date, which this sale does not give",
                            "add a production_date column")
+        base, unit, notes, per_text = self.base(credit, product, sale, units, when)
         rate_param = self.ruleset.params[credit.rate]
-        rate = self.param(credit.rate, key_date)
-        phase = self.param(credit.phase_out, sale.facts["sale_date"]) if credit.phase_out else None
+        rate = self.param(credit.rate, when)
+        schedule = next((p for p in credit.phase_out if p.applies(when)), None)
+        phase = self.param(schedule.param, when) if schedule else None
         money = (self.reg.Quantity(rate, rate_param.unit) * self.reg.Quantity(base, unit)).to("USD").magnitude
         value = Decimal(money)
         arithmetic = f"{per_text} = {_num(base)} {unit}; x {_num(rate)} {rate_param.unit} = ${_num(value)}"
         if phase is not None:
             exact = value * phase / 100
             if phase != 100:
-                arithmetic += f"; x {_num(phase)} % phase-out (sold {sale.facts['sale_date'].year}) = ${_num(exact)}"
+                keyed = self.ruleset.params[schedule.param].keyed_on
+                year = when.date_for(keyed).year
+                word = {"sale": "sold", "production": "produced"}.get(keyed, "taxable year")
+                arithmetic += f"; x {_num(phase)} % phase-out ({word} {year}) = ${_num(exact)}"
             value = exact
         flags = []
         claimed = sale.facts.get("claimed_line")
@@ -184,7 +194,7 @@ class Calculator:
         return Amount(sale, decision, line, units or Decimal(0), base, unit, rate, rate_param.unit, phase, value,
                       arithmetic, tuple(notes), tuple(flags))
 
-    def base(self, credit: CreditLine, product: Row, sale: Row, units: Decimal | None
+    def base(self, credit: CreditLine, product: Row, sale: Row, units: Decimal | None, when: When
              ) -> tuple[Decimal, str, list[str], str]:
         spec = credit.base
         notes: list[str] = []
@@ -222,7 +232,7 @@ class Calculator:
                 raise _Missing(f"line {credit.line}: the capacity counted is capped by the "
                                f"{other_fact.label.lower()} ('{capped['fact']}'), which is not given",
                                f"add '{capped['fact']}' to the product in the catalog")
-            ratio = self.param(ratio_id, sale.facts["sale_date"])
+            ratio = self.param(ratio_id, when)
             ratio_unit = self.ruleset.params[ratio_id].unit
             cap = Decimal((self.reg.Quantity(other, other_fact.unit) * self.reg.Quantity(ratio, ratio_unit))
                           .to(fact.unit).magnitude)
@@ -284,7 +294,7 @@ def _base_text(calc: Calculator, sale: Row, product: Row, decision: Decision) ->
     if not credit:
         return ""
     try:
-        base, unit, _, _ = calc.base(credit, product, sale, sale.facts.get("units"))
+        base, unit, _, _ = calc.base(credit, product, sale, sale.facts.get("units"), calc.when(product, sale))
     except _Missing:
         return ""
     return f"{_num(base)} {unit}"

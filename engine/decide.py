@@ -8,7 +8,7 @@ from typing import Any
 from .compile import EngineResult, Session
 from .errors import EngineError
 from .evaluate import Explainer, RuleResult, show
-from .model import Rule, RuleSet
+from .model import Rule, RuleSet, When, as_when
 from .record import QUALIFIED, REJECTED, UNDETERMINED, Considered, Decision, Flag
 
 RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
@@ -20,7 +20,8 @@ class Decider:
     def __init__(self, ruleset: RuleSet):
         self.ruleset = ruleset
         self.explainer = Explainer(ruleset)
-        self._sessions: dict[dt.date, Session] = {}
+        self._sessions: dict[tuple, Session] = {}
+        self._signatures: dict[When, tuple] = {}
 
     def rank(self, family: str, rule_id: str) -> int:
         order = self.ruleset.order_for(family)
@@ -37,10 +38,27 @@ class Decider:
             return None
         return min(fired, key=lambda rid: order.order.index(rid))
 
-    def session(self, as_of: dt.date) -> Session:
-        if as_of not in self._sessions:
-            self._sessions[as_of] = Session(self.ruleset, as_of, self.explainer, self.winner)
-        return self._sessions[as_of]
+    def session(self, when: When | dt.date) -> Session:
+        """One compiled engine per distinct set of rules and parameter values in force."""
+        when = as_when(when)
+        signature = self._signatures.get(when)
+        if signature is None:
+            signature = (tuple(r.id for r in self.ruleset.rules if r.in_force(when)),
+                         tuple((p.id, e.start if e else None) for p in self.ruleset.params.values()
+                               for e in [p.entry(when)]))
+            self._signatures[when] = signature
+        if signature not in self._sessions:
+            self._sessions[signature] = Session(self.ruleset, when, self.explainer, self.winner)
+        return self._sessions[signature]
+
+    def when_for(self, facts: dict[str, Any], as_of: dt.date | When) -> When:
+        """The product's dates: the sale at as_of, its production date if given, and the first day
+        of the taxpayer's taxable year if given, else January 1 of the year of sale (a calendar year)."""
+        if isinstance(as_of, When):
+            return as_of
+        production = facts.get("production_date") or as_of
+        taxable = facts.get("taxable_year_begins") or dt.date(as_of.year, 1, 1)
+        return When(as_of, production, taxable)
 
     def close(self) -> None:
         for session in self._sessions.values():
@@ -54,7 +72,8 @@ class Decider:
         self.close()
 
     # -- the explainer's side -------------------------------------------------------------------
-    def explain(self, facts: dict[str, Any], as_of: dt.date) -> tuple[dict[str, RuleResult], dict]:
+    def explain(self, facts: dict[str, Any], as_of: When | dt.date) -> tuple[dict[str, RuleResult], dict]:
+        as_of = as_when(as_of)
         values = dict(facts)
         results: dict[str, RuleResult] = {}
         for stage in self.ruleset.stages:
@@ -87,12 +106,13 @@ class Decider:
         return results, derived
 
     # -- one product -----------------------------------------------------------------------------
-    def decide(self, product: str, facts: dict[str, Any], as_of: dt.date, description: str = "",
+    def decide(self, product: str, facts: dict[str, Any], as_of: dt.date | When, description: str = "",
                row: int | None = None) -> Decision:
-        engine = self.session(as_of).decide(facts)
-        results, derived = self.explain(facts, as_of)
+        when = self.when_for(facts, as_of)
+        engine = self.session(when).decide(facts)
+        results, derived = self.explain(facts, when)
         self._agree(product, engine, results, derived)
-        return self._record(product, facts, as_of, description, row, engine, results, derived)
+        return self._record(product, facts, when, description, row, engine, results, derived)
 
     def _agree(self, product: str, engine: EngineResult, results: dict[str, RuleResult],
                derived: dict) -> None:
@@ -112,21 +132,23 @@ class Decider:
     def _considered(self, rr: RuleResult) -> Considered:
         rule = rr.rule
         return Considered(rule.id, rule.stage, rule.line, rule.label, RESULT_WORD[rr.result],
-                          rule.citation(), rule.text, rule.where, rr.checks, rr.decisive, rr.unknown)
+                          rule.citation(), rule.text, rule.where, rr.checks, rr.decisive, rr.unknown,
+                          rule.period())
 
-    def _record(self, product: str, facts: dict, as_of: dt.date, description: str, row: int | None,
+    def _record(self, product: str, facts: dict, as_of: When, description: str, row: int | None,
                 engine: EngineResult, results: dict[str, RuleResult], derived: dict) -> Decision:
         rs = self.ruleset
         shown = {k: show(v, rs.facts[k]) for k, v in facts.items() if v is not None}
         concluded = {k: show(v, rs.facts[k]) for k, v in sorted(derived.items())}
-        base = dict(product=product, as_of=as_of.isoformat(), ruleset=rs.ident(), description=description,
+        base = dict(product=product, as_of=as_of.sale.isoformat(), dates=as_of.to_dict(), ruleset=rs.ident(),
+                    description=description,
                     facts=shown, row=row, chain=tuple(rid for s in engine.stages_run for rid in engine.fired[s]),
                     derived=concluded)
         family = facts.get("component")
         if family is None:
             return Decision(**base, outcome=UNDETERMINED, line=None, missing=("component",),
                             reason="the kind of component is not given")
-        of_family = [r for r in results.values() if r.rule.family in (family, "any")]
+        of_family = [r for r in results.values() if r.rule.applies_to(family)]
         considered = tuple(self._considered(r) for r in of_family)
         base["considered"] = considered
         by_stage = {s.name: [r for r in of_family if r.rule.stage == s.name] for s in rs.stages}
@@ -138,6 +160,16 @@ class Decider:
             used = [r for r in of_family if r.result is True or (r.result is False and r.rule.stage != "classify")]
             extra = [Flag("interpretation", f"{r.rule.id}: {r.rule.notes or r.rule.review}", r.rule.review,
                           (r.rule.id,)) for r in used if r.rule.review]
+            seen = set()
+            for r in of_family:
+                for check in r.checks:
+                    if check.passed is None and check.param and check.expected.startswith("(no value stated"):
+                        if check.param not in seen:
+                            seen.add(check.param)
+                            label = rs.params[check.param].label
+                            extra.append(Flag("not_stated", f"{r.rule.id}: {label}: {check.expected[1:-1]}; "
+                                              "the decision stays undetermined", r.rule.review or
+                                              "the law states no value for this date", (r.rule.id,)))
             fields["flags"] = tuple(fields.get("flags", ())) + tuple(extra)
             return Decision(**fields, **base)
         for stage in rs.stages:
@@ -154,7 +186,7 @@ class Decider:
             if stage.kind == "choose":
                 if not rrs:
                     return finish(outcome=REJECTED, line=None,
-                                    reason=f"no rule for a {family} is in force on {as_of}")
+                                    reason=f"no rule for a {family} is in force for a sale on {as_of.sale}")
                 held = [r for r in rrs if r.result is True]
                 pending = [r for r in rrs if r.result is None]
                 if not held:

@@ -8,11 +8,22 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import EngineError
-from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet
+from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
 from .operators import OPERATORS, words
 from .units import convert, grouped
 
 Value = Any  # Decimal | str | bool | frozenset | date; None = not known
+
+
+class NotStated:
+    """A parameter with no value in force on the date: the law states none. A condition against it
+    is undetermined, and the decision is flagged for review; it is never guessed."""
+
+    def __init__(self, param: str, day: dt.date):
+        self.param, self.day = param, day
+
+    def __repr__(self) -> str:
+        return f"not stated for {self.day}"
 
 
 @dataclass(frozen=True)
@@ -31,8 +42,11 @@ class Check:
     param: str = ""
     path: str = ""  # where in the condition tree: "all", "all/any[2]/all"
     derived: bool = False
+    param_since: str = ""  # the date from which the parameter value used is in force
 
     def sentence(self) -> str:
+        if self.passed is None and self.expected.startswith("(no value stated"):
+            return f"{self.fact} {self.actual}: the threshold is {self.expected[1:-1]} ({self.param})"
         if self.passed is None:
             return f"{self.fact} is not given (needed: {self.fact} {words(self.operator, True)} {self.expected})"
         is_set = self.actual.startswith("{")
@@ -41,7 +55,8 @@ class Check:
     def to_dict(self) -> dict:
         return {"rule": self.rule, "clause": self.clause, "fact": self.fact, "operator": self.operator,
                 "expected": self.expected, "actual": self.actual, "unit": self.unit,
-                "passed": self.passed, "citation": self.citation, "param": self.param, "path": self.path}
+                "passed": self.passed, "citation": self.citation, "param": self.param,
+                "param_since": self.param_since, "path": self.path}
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,8 @@ class RuleResult:
 def show(value: Value, fact: FactDef) -> str:
     if value is None:
         return "not given"
+    if isinstance(value, NotStated):
+        return f"(no value stated in the law for {value.day})"
     if isinstance(value, tuple):
         parts = [show(v, fact) for v in value]
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
@@ -85,20 +102,27 @@ class Explainer:
         self.ruleset = ruleset
         self._expected: dict[tuple[int, dt.date], Any] = {}
 
-    def expected(self, cmp: Cmp, as_of: dt.date) -> Any:
-        key = (id(cmp), as_of)
-        if key not in self._expected:
-            self._expected[key] = self._resolve(cmp, as_of)
-        return self._expected[key]
-
-    def _resolve(self, cmp: Cmp, as_of: dt.date) -> Any:
+    def expected(self, cmp: Cmp, when: When | dt.date) -> Any:
         if not cmp.param:
             return cmp.literal
+        day = as_when(when).date_for(self.ruleset.params[cmp.param].keyed_on)
+        key = (id(cmp), day)
+        if key not in self._expected:
+            self._expected[key] = self._resolve(cmp, as_when(when))
+        return self._expected[key]
+
+    def since(self, cmp: Cmp, when: When | dt.date) -> str:
+        """The date from which the parameter value used is in force ('' for a literal)."""
+        if not cmp.param:
+            return ""
+        entry = self.ruleset.params[cmp.param].entry(when)
+        return entry.start.isoformat() if entry else ""
+
+    def _resolve(self, cmp: Cmp, when: When) -> Any:
         param = self.ruleset.params[cmp.param]
-        value = param.at(as_of)
+        value = param.at(when)
         if value is None:
-            raise EngineError(f"{cmp.where}: parameter '{cmp.param}' has no value in force on {as_of} "
-                              f"(fix: add a value dated on or before {as_of}, or end the rule that uses it)")
+            return NotStated(cmp.param, when.date_for(param.keyed_on))
         fact = self.ruleset.facts[cmp.fact]
         if fact.type != "quantity" or param.unit == fact.unit:
             return value
@@ -116,9 +140,10 @@ class Explainer:
 
     def holds(self, cmp: Cmp, facts: dict[str, Value], as_of: dt.date) -> bool | None:
         actual = facts.get(cmp.fact)
-        if actual is None:
+        expected = self.expected(cmp, as_of)
+        if actual is None or isinstance(expected, NotStated):
             return None
-        return OPERATORS[cmp.op].test(actual, self.expected(cmp, as_of))
+        return OPERATORS[cmp.op].test(actual, expected)
 
     def _eval(self, rule: Rule, cond: Cond, facts: dict, as_of: dt.date, out: list, seen: dict,
               path: str) -> bool | None:
@@ -127,7 +152,8 @@ class Explainer:
             fact = self.ruleset.facts[cond.fact]
             check = Check(rule.id, cond.clause, cond.fact, cond.op,
                           show(self.expected(cond, as_of), fact), show(facts.get(cond.fact), fact),
-                          fact.unit, passed, rule.citation(), cond.param, path or "all", fact.derived)
+                          fact.unit, passed, rule.citation(), cond.param, path or "all", fact.derived,
+                          self.since(cond, as_of))
             out.append(check)
             seen[id(cond)] = (passed, check)
             return passed

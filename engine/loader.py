@@ -14,6 +14,7 @@ from .model import (
     All,
     AnyOf,
     CreditLine,
+    PhaseOut,
     Cmp,
     Cond,
     FactDef,
@@ -54,13 +55,30 @@ def content_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
-def load_ruleset(root: Path | str | None = None) -> RuleSet:
-    """The rule set at root, or ValidationFailed listing every problem found."""
+def load_ruleset(root: Path | str | None = None, known_on: dt.date | None = None) -> RuleSet:
+    """The rule set at root, or ValidationFailed listing every problem found.
+
+    known_on: the edition of the law as enacted by that date; rules and parameters enacted later
+    (the `enacted:` key) are left out, so one set of YAML files gives every edition.
+    """
     ruleset, problems = _load(Path(root) if root else default_root())
     if problems:
         raise ValidationFailed(problems)
     assert ruleset is not None
-    return ruleset
+    return edition(ruleset, known_on) if known_on else ruleset
+
+
+def edition(ruleset: RuleSet, known_on: dt.date) -> RuleSet:
+    """The rule set as the law stood when enacted by known_on."""
+    from dataclasses import replace
+
+    def known(item) -> bool:
+        return item.enacted is None or item.enacted <= known_on
+    params = {k: p for k, p in ruleset.params.items() if known(p)}
+    credits = {line: replace(c, phase_out=tuple(p for p in c.phase_out if p.param in params))
+               for line, c in ruleset.credits.items() if c.rate in params}
+    rules = tuple(r for r in ruleset.rules if known(r))
+    return replace(ruleset, rules=rules, params=params, credits=credits, known_on=known_on)
 
 
 def validate(root: Path | str | None = None) -> list[Problem]:
@@ -220,7 +238,8 @@ def _facts_file(b: _Build, path: Path, top: str = "facts", into: dict | None = N
             name=str(name), type=ftype, label=c.text(spec, "label", what),
             description=c.text(spec, "description", what), unit=str(unit or ""),
             values=tuple(str(v) for v in values), source=str(spec.get("source", "") or ""),
-            derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)))
+            derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)),
+            computed=spec.get("computed"))
     _hand_over(b, c)
 
 
@@ -303,12 +322,23 @@ def _credit(b: _Build, c: S.Checker, parent: Any, spec: Any) -> None:
     if keyed not in ("sale", "production"):
         c.add(spec, "keyed_on", f"{what}: keyed_on must be sale or production", "write keyed_on: sale")
     rate = spec.get("rate") or {}
-    phase = spec.get("phase_out") or {}
+    phase = spec.get("phase_out") or []
+    phases = []
+    for entry in phase if isinstance(phase, list) else [phase]:
+        if not isinstance(entry, dict) or "param" not in entry:
+            c.add(spec, "phase_out", f"{what}: a phase-out is {{param: <id>}}, optionally with in_force",
+                  "write phase_out: {param: credit.phase_out.components}")
+            continue
+        period = entry.get("in_force") or {}
+        phases.append(PhaseOut(str(entry["param"]),
+                               c.date(period, "from", what) if "from" in period else None,
+                               c.date(period, "to", what) if "to" in period else None,
+                               str(period.get("keyed_on", "sale"))))
     cite = spec.get("cite") or {}
     b.credits[line] = CreditLine(
         line=line, column_a=str(spec.get("column_a", "")), column_b=str(spec.get("column_b", "")),
         rate=str(rate.get("param", "")) if isinstance(rate, dict) else "", base=dict(base),
-        phase_out=str(phase.get("param", "")) if isinstance(phase, dict) else "",
+        phase_out=tuple(phases),
         keyed_on=str(keyed), cite={str(k): str(v) for k, v in cite.items()} if isinstance(cite, dict) else {},
         notes=" ".join(str(spec.get("notes", "") or "").split()), where=c.at(spec, "line"),
         part=str(spec.get("part", "II")))
@@ -319,7 +349,13 @@ def _param(b: _Build, c: S.Checker, parent: Any, pid: str, spec: Any) -> None:
     what = f"parameter '{pid}'"
     if not c.mapping(spec, what, parent, pid):
         return
-    c.keys(spec, S.PARAM_KEYS, S.PARAM_KEYS, what)
+    c.keys(spec, S.PARAM_KEYS, S.PARAM_REQUIRED, what)
+    keyed = str(spec.get("keyed_on", "sale"))
+    if keyed not in S.KEYED_ON:
+        c.add(spec, "keyed_on", f"{what}: keyed_on must be one of {', '.join(S.KEYED_ON)}",
+              "sale (the date of sale), production (the date of production) or taxable_year")
+        keyed = "sale"
+    enacted = c.date(spec, "enacted", what) if "enacted" in spec else None
     if pid in b.param_where:
         c.add(parent, pid, f"duplicate parameter id '{pid}' (also at {b.param_where[pid]})", "give each parameter a unique id")
         return
@@ -355,7 +391,7 @@ def _param(b: _Build, c: S.Checker, parent: Any, pid: str, spec: Any) -> None:
     b.param_where[pid] = c.at(parent, pid)
     b.params[pid] = Param(pid, c.text(spec, "label", what), " ".join(c.text(spec, "description", what).split()),
                           unit, tuple(values), tuple(dict(r) for r in refs if isinstance(r, dict)),
-                          c.at(parent, pid))
+                          c.at(parent, pid), keyed, enacted)
 
 
 _BAD = object()
@@ -431,15 +467,24 @@ def _rule(b: _Build, c: S.Checker, parent: Any, spec: Any) -> None:
         c.keys(in_force, S.IN_FORCE_KEYS, {"from"}, f"'in_force' of {what}")
         start = c.date(in_force, "from", what) if "from" in in_force else None
         end = c.date(in_force, "to", what) if "to" in in_force else None
+        if in_force.get("keyed_on", "sale") not in S.KEYED_ON:
+            c.add(in_force, "keyed_on", f"{what}: keyed_on must be one of {', '.join(S.KEYED_ON)}",
+                  "sale (date of sale), production (date of production) or taxable_year (the taxpayer's "
+                  "taxable year, by the date it begins)")
     when = _cond(b, c, spec, "when", spec.get("when"), what) if "when" in spec else None
     then = spec.get("then") or {}
     if "then" in spec and c.mapping(then, f"'then' of {what}", spec, "then"):
         for fact, value in then.items():
             _then(b, c, then, str(fact), value, what)
+    enacted = c.date(spec, "enacted", what) if "enacted" in spec else None
+    family = spec.get("family", "")
+    families = tuple(str(f) for f in family) if isinstance(family, list) else (str(family),)
     if when is None or start is None or not isinstance(then, dict):
         return
+    keyed = str(in_force.get("keyed_on", "sale")) if isinstance(in_force, dict) else "sale"
     b.rules.append(Rule(
-        id=rid, stage=str(spec.get("stage", "")), family=str(spec.get("family", "")),
+        id=rid, stage=str(spec.get("stage", "")), family=families[0] if len(families) == 1 else "+".join(families),
+        families=families, keyed_on=keyed if keyed in S.KEYED_ON else "sale", enacted=enacted,
         line=str(spec.get("line", "")), label=c.text(spec, "label", what),
         text=" ".join(c.text(spec, "text", what).split()),
         cite={str(k): str(v) for k, v in cite.items()} if isinstance(cite, dict) else {},
@@ -498,6 +543,17 @@ def _cond(b: _Build, c: S.Checker, parent: Any, key: Any, node: Any, what: str) 
 def _cross_checks(b: _Build) -> None:
     """References that span files: facts, parameters, stages, families, precedence."""
     stage_names = [s.name for s in b.stages]
+    kinds = {s.name: s.kind for s in b.stages}
+    for rule in b.rules:
+        if kinds.get(rule.stage) in ("derive", "choose") and not rule.then:
+            b.problems.append(Problem(rule.where, f"rule '{rule.id}' concludes nothing",
+                                      "add 'then:' with the fact it concludes, e.g. {line: 3b}"))
+        for pid in _params_of(rule.when):
+            param = b.params.get(pid)
+            if param and rule.enacted and param.enacted and param.enacted > rule.enacted:
+                b.problems.append(Problem(rule.where, f"rule '{rule.id}' (enacted {rule.enacted}) uses parameter "
+                                          f"'{pid}' enacted later ({param.enacted})",
+                                          "give the rule the later enactment date, or use an earlier parameter"))
     resolved: dict[int, Cmp] = {}
     for c, node, cmp in b.pending_cmps:
         fixed = _check_cmp(b, c, node, cmp)
@@ -511,11 +567,11 @@ def _cross_checks(b: _Build) -> None:
             b.problems.append(Problem(rule.where, f"rule '{rule.id}' names unknown stage '{rule.stage}'"
                                       f"{did_you_mean(rule.stage, stage_names)}", f"use one of {', '.join(stage_names)}"))
     b.rules = rules
-    families = {r.family for r in b.rules}
+    families = {f for r in b.rules for f in r.families}
     component = b.facts.get("component")
     for fam in sorted(families - {ANY_FAMILY}):
         if component and fam not in component.values:
-            first = next(r for r in b.rules if r.family == fam)
+            first = next(r for r in b.rules if fam in r.families)
             b.problems.append(Problem(first.where, f"family '{fam}' is not a value of the fact 'component'",
                                       "add it to the values of the fact 'component' in definitions/facts/common.yaml"))
     ids = {r.id: r for r in b.rules}
@@ -529,12 +585,21 @@ def _cross_checks(b: _Build) -> None:
                                           f"but rule '{rid}' is of family '{ids[rid].family}'",
                                           "keep one precedence order per family"))
     _credit_checks(b)
+    _formula_checks(b)
     seen = set()
     for prec in b.precedence:
         if prec.family in seen:
             b.problems.append(Problem(prec.where, f"a second precedence order for family '{prec.family}'",
                                       "merge them into one order"))
         seen.add(prec.family)
+
+
+def _params_of(cond: Cond) -> list[str]:
+    if isinstance(cond, Cmp):
+        return [cond.param] if cond.param else []
+    if isinstance(cond, Not):
+        return _params_of(cond.item)
+    return [p for item in cond.items for p in _params_of(item)]
 
 
 def _replace_cmps(rule: Rule, resolved: dict[int, Cmp]) -> Rule:
@@ -632,9 +697,7 @@ def _credit_checks(b: _Build) -> None:
         if line_values and credit.line not in line_values:
             c.add(spec, "line", f"credit line '{credit.line}' is not a Form 7207 line",
                   f"use one of {', '.join(line_values)}")
-        for key, pid in (("rate", credit.rate), ("phase_out", credit.phase_out)):
-            if key == "phase_out" and not pid:
-                continue
+        for key, pid in (("rate", credit.rate), *(("phase_out", p.param) for p in credit.phase_out)):
             if pid not in b.params:
                 c.add(spec, key, f"credit line '{credit.line}': unknown parameter '{pid}'"
                       f"{did_you_mean(pid, b.params)}", "define it under 'parameters:' as {param: <id>}")
@@ -677,3 +740,34 @@ def _credit_checks(b: _Build) -> None:
                 c.add(spec, "rate", f"credit line '{credit.line}': the rate in {rate.unit} times the base in "
                       f"{base_unit} is not an amount of money", "give the rate a unit such as USD/W or percent")
         _hand_over(b, c)
+
+
+def _formula_checks(b: _Build) -> None:
+    """A computed fact's formula uses the closed set of operations over quantity facts."""
+    from .formula import facts_used
+    for name, fact in b.facts.items():
+        if fact.computed is None:
+            continue
+        where = b.fact_where.get(name, "definitions/facts/")
+        if fact.type != "quantity":
+            b.problems.append(Problem(where, f"computed fact '{name}' must be a quantity", "give it type: quantity"))
+            continue
+
+        def walk(node: Any) -> None:
+            if isinstance(node, str):
+                return
+            if not isinstance(node, dict) or len(node) != 1 or next(iter(node)) not in S.FORMULAS \
+                    or not isinstance(next(iter(node.values())), list) or len(next(iter(node.values()))) < 2:
+                b.problems.append(Problem(where, f"computed fact '{name}': {node!r} is not a formula",
+                                          f"write one of {', '.join(S.FORMULAS)} over a list of two or more "
+                                          "operands, e.g. {ratio: [{difference: [a, b]}, a]}"))
+                return
+            for operand in next(iter(node.values())):
+                walk(operand)
+        walk(fact.computed)
+        for used in facts_used(fact.computed):
+            other = b.facts.get(used)
+            if other is None or other.type != "quantity":
+                b.problems.append(Problem(where, f"computed fact '{name}' uses '{used}', which is not a quantity "
+                                          f"fact{did_you_mean(used, b.facts)}", "use quantity facts defined in "
+                                          "definitions/facts/, or a number with its unit such as '0 USD'"))

@@ -8,6 +8,35 @@ from decimal import Decimal
 from typing import Any, Union
 
 
+KEYS = ("sale", "production", "taxable_year")
+
+
+@dataclass(frozen=True)
+class When:
+    """The dates a product's law is read at: its sale, its production, and the first day of the
+    taxpayer's taxable year in which it is sold. Each rule and parameter is keyed to one of them."""
+
+    sale: dt.date
+    production: dt.date
+    taxable_year: dt.date
+
+    @classmethod
+    def on(cls, day: dt.date) -> "When":
+        """One date for sale and production; a calendar-year taxpayer (the year begins January 1)."""
+        return cls(day, day, dt.date(day.year, 1, 1))
+
+    def date_for(self, key: str) -> dt.date:
+        return {"sale": self.sale, "production": self.production, "taxable_year": self.taxable_year}[key]
+
+    def to_dict(self) -> dict:
+        return {"sale": self.sale.isoformat(), "production": self.production.isoformat(),
+                "taxable_year_begins": self.taxable_year.isoformat()}
+
+
+def as_when(value: "When | dt.date") -> When:
+    return value if isinstance(value, When) else When.on(value)
+
+
 @dataclass(frozen=True)
 class FactDef:
     name: str
@@ -19,6 +48,7 @@ class FactDef:
     source: str = ""
     derived: bool = False
     bare_number: bool = True  # False: a value must carry its unit (purity: 0.99 is not 0.99 %)
+    computed: Any = None  # a formula over other facts ({ratio: [{difference: [a, b]}, a]}); never read
 
 
 @dataclass(frozen=True)
@@ -36,14 +66,21 @@ class Param:
     values: tuple[ParamValue, ...]
     references: tuple[dict, ...]
     where: str
+    keyed_on: str = "sale"
+    enacted: dt.date | None = None
 
-    def at(self, as_of: dt.date) -> Any:
-        """The value in force on as_of (a later start supersedes; None if none or ended)."""
+    def entry(self, when: "When | dt.date") -> ParamValue | None:
+        """The value in force on the parameter's key date (a later start supersedes)."""
+        day = as_when(when).date_for(self.keyed_on)
         current = None
         for entry in self.values:
-            if entry.start <= as_of:
-                current = entry.value
+            if entry.start <= day:
+                current = entry
         return current
+
+    def at(self, when: "When | dt.date") -> Any:
+        entry = self.entry(when)
+        return None if entry is None else entry.value
 
     @property
     def is_list(self) -> bool:
@@ -97,9 +134,21 @@ class Rule:
     file: str
     notes: str = ""
     review: str = ""
+    keyed_on: str = "sale"
+    enacted: dt.date | None = None
+    families: tuple[str, ...] = ()
 
-    def in_force(self, as_of: dt.date) -> bool:
-        return self.in_force_from <= as_of and (self.in_force_to is None or as_of <= self.in_force_to)
+    def in_force(self, when: "When | dt.date") -> bool:
+        day = as_when(when).date_for(self.keyed_on)
+        return self.in_force_from <= day and (self.in_force_to is None or day <= self.in_force_to)
+
+    def applies_to(self, family: str) -> bool:
+        return family in (self.families or (self.family,)) or self.family == "any"
+
+    def period(self) -> str:
+        key = {"sale": "sold", "production": "produced", "taxable_year": "in taxable years beginning"}[self.keyed_on]
+        end = f" to {self.in_force_to}" if self.in_force_to else ""
+        return f"{key} from {self.in_force_from}{end}"
 
     def citation(self) -> str:
         return "; ".join(f"IRC {v}" if k == "irc" else str(v) for k, v in self.cite.items())
@@ -116,6 +165,20 @@ class Precedence:
 
 
 @dataclass(frozen=True)
+class PhaseOut:
+    """A phase-out schedule (a percentage parameter) and the period in which it applies."""
+
+    param: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+    keyed_on: str = "sale"
+
+    def applies(self, when: "When | dt.date") -> bool:
+        day = as_when(when).date_for(self.keyed_on)
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
 class CreditLine:
     """How one Form 7207 line's column (d) is figured and what column (c) multiplies it by."""
 
@@ -124,7 +187,7 @@ class CreditLine:
     column_b: str
     rate: str  # parameter id
     base: dict  # {units_times_fact: F [, capped_by: {fact, ratio}]} | {units_times_column: C} | {column: C}
-    phase_out: str  # parameter id, or "" for none
+    phase_out: tuple[PhaseOut, ...]  # the schedules, each with its period; none: no phase-out
     keyed_on: str  # "sale" or "production": the date the rate and phase-out are read at
     cite: dict
     notes: str
@@ -166,6 +229,7 @@ class RuleSet:
     glossary: dict = field(default_factory=dict)
     credits: dict[str, CreditLine] = field(default_factory=dict)
     ledger: dict[str, FactDef] = field(default_factory=dict)
+    known_on: dt.date | None = None  # the edition: the law as enacted by this date (None: all of it)
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -183,7 +247,10 @@ class RuleSet:
         return next((p for p in self.precedence if p.family == family), None)
 
     def ident(self) -> dict:
-        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+        ident = {"name": self.name, "version": self.version, "sha256": self.sha256}
+        if self.known_on:
+            ident["law_as_enacted_by"] = self.known_on.isoformat()
+        return ident
 
 
 def is_number(value: Any) -> bool:

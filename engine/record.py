@@ -25,10 +25,12 @@ class Considered:
     checks: tuple[Check, ...]
     failed: tuple[Check, ...] = ()  # the clauses that made it fail
     missing: tuple[str, ...] = ()  # facts that would settle it
+    in_force: str = ""  # the edition that applied: "sold from 2023-01-01", "in taxable years beginning from ..."
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "stage": self.stage, "line": self.line, "label": self.label,
                 "result": self.result, "citation": self.citation, "text": self.text, "source": self.where,
+                "in_force": self.in_force,
                 "failed": [c.to_dict() for c in self.failed], "missing": list(self.missing),
                 "checks": [c.to_dict() for c in self.checks]}
 
@@ -65,6 +67,7 @@ class Decision:
     row: int | None = None
     classified_line: str | None = None  # the line whose definition it meets, qualified or not
     derived: dict = field(default_factory=dict)  # what the rules concluded (line, part_iv_line, ...)
+    dates: dict = field(default_factory=dict)  # the dates the law was read at: sale, production, taxable year
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -78,7 +81,7 @@ class Decision:
                 "flags": [f.to_dict() for f in self.flags],
                 "derived": self.derived,
             },
-            "facts": self.facts, "ruleset": self.ruleset, "as_of": self.as_of,
+            "facts": self.facts, "ruleset": self.ruleset, "as_of": self.as_of, "dates": self.dates,
         }
         if self.row is not None:
             data["row"] = self.row

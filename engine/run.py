@@ -13,8 +13,9 @@ from .record import ERROR, Decision
 
 
 def as_of_for(row: Row, override: dt.date | None) -> dt.date:
-    """The date the law is read at: --as-of if given, else the row's as_of, else today."""
-    return override or row.as_of or dt.date.today()
+    """The date of sale the law is read at: --as-of if given, else the row's as_of, else its sale
+    date, else today."""
+    return override or row.as_of or row.facts.get("sale_date") or dt.date.today()
 
 
 def error_record(row: Row, ruleset: RuleSet, as_of: dt.date, message: str, where: str, fix: str,

@@ -11,15 +11,18 @@ from .yamlio import Located
 FACT_TYPES = ("bool", "enum", "set", "quantity", "text", "date")
 STAGE_KINDS = ("derive", "choose", "require")
 
-FACT_KEYS = {"type", "label", "description", "unit", "values", "source", "derived", "bare_number"}
+FACT_KEYS = {"type", "label", "description", "unit", "values", "source", "derived", "bare_number", "computed"}
+FORMULAS = ("sum", "difference", "product", "ratio")
 FACT_REQUIRED = {"type", "label", "description"}
-PARAM_KEYS = {"label", "description", "unit", "values", "references"}
+PARAM_KEYS = {"label", "description", "unit", "values", "references", "keyed_on", "enacted"}
+PARAM_REQUIRED = {"label", "description", "unit", "values", "references"}
 RULE_KEYS = {"id", "stage", "family", "line", "label", "text", "cite", "in_force", "when", "then",
-             "notes", "review"}
-RULE_REQUIRED = RULE_KEYS - {"notes", "review"}
+             "notes", "review", "enacted"}
+RULE_REQUIRED = RULE_KEYS - {"notes", "review", "enacted", "then"}  # then: required unless the stage requires
 CITE_KEYS = {"instructions", "irc", "form", "regulations", "statute"}
 CITE_REQUIRED = {"instructions", "irc"}
-IN_FORCE_KEYS = {"from", "to"}
+IN_FORCE_KEYS = {"from", "to", "keyed_on"}
+KEYED_ON = ("sale", "production", "taxable_year")
 PRECEDENCE_KEYS = {"id", "family", "order", "reason", "review"}
 SECTION_KEYS = {"id", "title", "instructions"}
 RULES_FILE_KEYS = {"section", "parameters", "precedence", "rules", "credits"}
