@@ -129,121 +129,150 @@ class Decider:
             raise EngineError(f"product {product}: derived facts differ: engine {engine_derived}, "
                               f"explainer {explained}. This is a bug in ampc.")
 
-    def _considered(self, rr: RuleResult) -> Considered:
+    def _considered(self, rr: RuleResult, reached: bool = True) -> Considered:
         rule = rr.rule
+        if not reached:  # an earlier stage settled the product; this rule did not take part
+            return Considered(rule.id, rule.stage, rule.line, rule.label, "not reached", rule.citation(),
+                              rule.text, rule.where, (), (), (), rule.period())
+        failed = rr.decisive if rr.result is False else ()
         return Considered(rule.id, rule.stage, rule.line, rule.label, RESULT_WORD[rr.result],
-                          rule.citation(), rule.text, rule.where, rr.checks, rr.decisive, rr.unknown,
-                          rule.period())
+                          rule.citation(), rule.text, rule.where, rr.checks, failed, rr.unknown,
+                          rule.period(), rr.decisive if rr.result is True else ())
 
     def _record(self, product: str, facts: dict, as_of: When, description: str, row: int | None,
                 engine: EngineResult, results: dict[str, RuleResult], derived: dict) -> Decision:
         rs = self.ruleset
-        shown = {k: show(v, rs.facts[k]) for k, v in facts.items() if v is not None}
-        concluded = {k: show(v, rs.facts[k]) for k, v in sorted(derived.items())}
         base = dict(product=product, as_of=as_of.sale.isoformat(), dates=as_of.to_dict(), ruleset=rs.ident(),
-                    description=description,
-                    facts=shown, row=row, chain=tuple(rid for s in engine.stages_run for rid in engine.fired[s]),
-                    derived=concluded)
+                    description=description, row=row,
+                    facts={k: show(v, rs.facts[k]) for k, v in facts.items() if v is not None},
+                    chain=tuple(rid for s in engine.stages_run for rid in engine.fired[s]),
+                    derived={k: show(v, rs.facts[k]) for k, v in sorted(derived.items())})
         family = facts.get("component")
         if family is None:
             return Decision(**base, outcome=UNDETERMINED, line=None, missing=("component",),
                             reason="the kind of component is not given")
         of_family = [r for r in results.values() if r.rule.applies_to(family)]
-        considered = tuple(self._considered(r) for r in of_family)
-        base["considered"] = considered
-        by_stage = {s.name: [r for r in of_family if r.rule.stage == s.name] for s in rs.stages}
-        flags: list[Flag] = []
-        line: str | None = None
+        outcome = _Outcome(self, family, as_of, of_family)
+        fields = outcome.decide()
+        reached = outcome.reached
+        considered = tuple(self._considered(r, r.rule.stage in reached) for r in of_family)
+        base["chain"] = tuple(rid for rid in base["chain"] if rs.rule(rid).stage in reached)
+        return Decision(**base, **fields, considered=considered,
+                        flags=tuple(outcome.flags) + tuple(self._review_flags(of_family, reached)))
 
-        def finish(**fields: Any) -> Decision:
-            """The record, with a review flag for every rule with an open reading that decided it."""
-            used = [r for r in of_family if r.result is True or (r.result is False and r.rule.stage != "classify")]
-            extra = [Flag("interpretation", f"{r.rule.id}: {r.rule.notes or r.rule.review}", r.rule.review,
-                          (r.rule.id,)) for r in used if r.rule.review]
-            seen = set()
-            for r in of_family:
-                for check in r.checks:
-                    if check.passed is None and check.param and check.expected.startswith("(no value stated"):
-                        if check.param not in seen:
-                            seen.add(check.param)
-                            label = rs.params[check.param].label
-                            extra.append(Flag("not_stated", f"{r.rule.id}: {label}: {check.expected[1:-1]}; "
-                                              "the decision stays undetermined", r.rule.review or
-                                              "the law states no value for this date", (r.rule.id,)))
-            fields["flags"] = tuple(fields.get("flags", ())) + tuple(extra)
-            return Decision(**fields, **base)
-        for stage in rs.stages:
-            rrs = by_stage[stage.name]
-            if stage.kind == "derive" and rrs:
-                if any(r.result is True for r in rrs):
-                    continue
-                pending = [r for r in rrs if r.result is None]
-                if pending:
-                    return finish(outcome=UNDETERMINED, line=None, missing=_missing(pending),
-                                    reason=f"whether it is {_a(rrs[0].rule.label)} turns on facts not given")
-                return finish(outcome=REJECTED, line=None, reason=f"not {_a(rrs[0].rule.label)}: "
-                                + _failed_words(rrs[0]))
-            if stage.kind == "choose":
-                if not rrs:
-                    return finish(outcome=REJECTED, line=None,
-                                    reason=f"no rule for a {family} is in force for a sale on {as_of.sale}")
-                held = [r for r in rrs if r.result is True]
-                pending = [r for r in rrs if r.result is None]
-                if not held:
-                    if pending:
-                        return finish(outcome=UNDETERMINED, line=None, missing=_missing(pending),
-                                        possible_lines=tuple(r.rule.line for r in pending),
-                                        reason="no line matches on the facts given; "
-                                        + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in pending)
-                                        + (" turns" if len(pending) == 1 else " turn") + " on facts not given",
-                                        )
-                    return finish(outcome=REJECTED, line=None,
-                                    reason="no Form 7207 line: " + "; ".join(
-                                        f"{r.rule.line} {_first_failure(r)}" for r in rrs))
-                won = self.winner(family, [r.rule.id for r in held])
-                order = rs.order_for(family)
-                if won is None:
-                    flags.append(Flag("undeclared_overlap", "several definitions hold and no precedence "
-                                      "orders them", "", tuple(r.rule.id for r in held)))
-                    return finish(outcome=UNDETERMINED, line=None, flags=tuple(flags),
-                                    possible_lines=tuple(r.rule.line for r in held),
-                                    reason="several lines match and no declared precedence decides")
-                winner = rs.rule(won)
-                if len(held) > 1:
-                    others = [r.rule for r in held if r.rule.id != won]
-                    flags.append(Flag(
-                        "overlap", f"also meets {', '.join(f'{o.line} {o.label.lower()}' for o in others)}; "
-                        f"{winner.line} {winner.label.lower()} applies by the declared precedence "
-                        f"'{order.id if order else ''}': {order.reason if order else ''}",
-                        order.review if order else "", tuple(r.rule.id for r in held)))
-                before = [r for r in pending if self.rank(family, r.rule.id) < self.rank(family, won)]
-                if before:
-                    return finish(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(before),
-                                    possible_lines=tuple([r.rule.line for r in before] + [winner.line]),
-                                    reason=f"meets {winner.line} {winner.label.lower()}, but "
-                                    + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in before)
-                                    + " would take precedence and turns on facts not given")
-                line = winner.line
-            if stage.kind == "require":
-                failed = [r for r in rrs if r.result is False]
-                if failed:
-                    return finish(outcome=REJECTED, line=None, flags=tuple(flags), classified_line=line,
-                                    reason=f"meets line {line} but fails the rule '{failed[0].rule.label}': "
-                                    + _failed_words(failed[0]))
-                pending = [r for r in rrs if r.result is None]
-                if pending:
-                    return finish(outcome=UNDETERMINED, line=None, flags=tuple(flags), missing=_missing(pending),
-                                    possible_lines=(line,) if line else (), classified_line=line,
-                                    reason=f"meets line {line}; "
-                                    + "; ".join(f"'{r.rule.label}'" for r in pending)
-                                    + (" turns" if len(pending) == 1 else " turn") + " on facts not given",
-                                    )
-        if line is None:
-            return finish(outcome=REJECTED, line=None, reason="no Form 7207 line applies")
-        winner_label = next(r.rule.label for r in by_stage.get("classify", []) if r.rule.line == line)
-        return finish(outcome=QUALIFIED, line=line, flags=tuple(flags), classified_line=line,
-                        reason=f"{winner_label}, Form 7207 Part II line {line}")
+    def _review_flags(self, of_family: list[RuleResult], reached: set[str]) -> list[Flag]:
+        """A flag for every rule with an open reading that decided it, and for thresholds not stated."""
+        rs = self.ruleset
+        flags = []
+        for r in of_family:
+            if r.rule.stage not in reached or not r.rule.review:
+                continue
+            if r.result is True or (r.result is False and rs.stage_kind(r.rule.stage) == "require"):
+                flags.append(Flag("interpretation", f"{r.rule.id}: {r.rule.notes or r.rule.review}",
+                                  r.rule.review, (r.rule.id,)))
+        seen: set[str] = set()
+        for r in of_family:
+            for check in r.checks:
+                if r.rule.stage in reached and check.passed is None and check.param \
+                        and check.expected.startswith("(no value stated") and check.param not in seen:
+                    seen.add(check.param)
+                    flags.append(Flag("not_stated", f"{r.rule.id}: {rs.params[check.param].label}: "
+                                      f"{check.expected[1:-1]}; the decision stays undetermined",
+                                      r.rule.review or "the law states no value for this date", (r.rule.id,)))
+        return flags
 
+
+class _Outcome:
+    """Walks the stages in order; the first stage that settles the product decides it."""
+
+    def __init__(self, decider: Decider, family: str, when: When, of_family: list[RuleResult]):
+        self.decider, self.family, self.when = decider, family, when
+        self.rs = decider.ruleset
+        self.by_stage = {s.name: [r for r in of_family if r.rule.stage == s.name] for s in self.rs.stages}
+        self.flags: list[Flag] = []
+        self.reached: set[str] = set()
+        self.line: str | None = None
+
+    def decide(self) -> dict:
+        for stage in self.rs.stages:
+            self.reached.add(stage.name)
+            settled = getattr(self, stage.kind)(self.by_stage[stage.name])
+            if settled is not None:
+                return settled
+        if self.line is None:
+            return dict(outcome=REJECTED, line=None, reason="no Form 7207 line applies")
+        label = next(r.rule.label for r in self.by_stage.get("classify", []) if r.rule.line == self.line)
+        return dict(outcome=QUALIFIED, line=self.line, classified_line=self.line, decided_by=self.decided_by,
+                    reason=f"{label}, Form 7207 Part II line {self.line}")
+
+    def derive(self, rrs: list[RuleResult]) -> dict | None:
+        if not rrs or any(r.result is True for r in rrs):
+            return None
+        pending = [r for r in rrs if r.result is None]
+        if pending:
+            return dict(outcome=UNDETERMINED, line=None, missing=_missing(pending), decided_by=_ids(pending),
+                        reason=f"whether it is {_a(rrs[0].rule.label)} turns on facts not given")
+        return dict(outcome=REJECTED, line=None, decided_by=_ids(rrs),
+                    reason=f"not {_a(rrs[0].rule.label)}: " + _failed_words(rrs[0]))
+
+    def choose(self, rrs: list[RuleResult]) -> dict | None:
+        if not rrs:
+            return dict(outcome=REJECTED, line=None,
+                        reason=f"no rule for a {self.family} is in force for a sale on {self.when.sale}")
+        held = [r for r in rrs if r.result is True]
+        pending = [r for r in rrs if r.result is None]
+        if not held:
+            if pending:
+                return dict(outcome=UNDETERMINED, line=None, missing=_missing(pending), decided_by=_ids(pending),
+                            possible_lines=tuple(r.rule.line for r in pending),
+                            reason="no line matches on the facts given; "
+                            + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in pending)
+                            + (" turns" if len(pending) == 1 else " turn") + " on facts not given")
+            return dict(outcome=REJECTED, line=None, decided_by=_ids(rrs),
+                        reason="no Form 7207 line: " + "; ".join(f"{r.rule.line} {_first_failure(r)}" for r in rrs))
+        won = self.decider.winner(self.family, [r.rule.id for r in held])
+        order = self.rs.order_for(self.family)
+        if won is None:
+            self.flags.append(Flag("undeclared_overlap", "several definitions hold and no precedence orders them",
+                                   "", _ids(held)))
+            return dict(outcome=UNDETERMINED, line=None, possible_lines=tuple(r.rule.line for r in held),
+                        decided_by=_ids(held), reason="several lines match and no declared precedence decides")
+        winner = self.rs.rule(won)
+        if len(held) > 1:
+            others = [r.rule for r in held if r.rule.id != won]
+            self.flags.append(Flag(
+                "overlap", f"also meets {', '.join(f'{o.line} {o.label.lower()}' for o in others)}; "
+                f"{winner.line} {winner.label.lower()} applies by the declared precedence "
+                f"'{order.id if order else ''}': {order.reason if order else ''}",
+                order.review if order else "", _ids(held)))
+        before = [r for r in pending if self.decider.rank(self.family, r.rule.id) < self.decider.rank(self.family, won)]
+        if before:
+            return dict(outcome=UNDETERMINED, line=None, missing=_missing(before), decided_by=_ids(before),
+                        possible_lines=tuple([r.rule.line for r in before] + [winner.line]),
+                        reason=f"meets {winner.line} {winner.label.lower()}, but "
+                        + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in before)
+                        + " would take precedence and turns on facts not given")
+        self.line = winner.line
+        self.decided_by = (won,)
+        return None
+
+    def require(self, rrs: list[RuleResult]) -> dict | None:
+        failed = [r for r in rrs if r.result is False]
+        if failed:
+            return dict(outcome=REJECTED, line=None, classified_line=self.line, decided_by=_ids(failed),
+                        reason=f"meets line {self.line} but fails the rule '{failed[0].rule.label}': "
+                        + _failed_words(failed[0]))
+        pending = [r for r in rrs if r.result is None]
+        if pending:
+            return dict(outcome=UNDETERMINED, line=None, missing=_missing(pending), classified_line=self.line,
+                        possible_lines=(self.line,) if self.line else (), decided_by=_ids(pending),
+                        reason=f"meets line {self.line}; " + "; ".join(f"'{r.rule.label}'" for r in pending)
+                        + (" turns" if len(pending) == 1 else " turn") + " on facts not given")
+        return None
+
+
+def _ids(results: list[RuleResult]) -> tuple[str, ...]:
+    return tuple(r.rule.id for r in results)
 
 def _a(label: str) -> str:
     word = label.lower()

@@ -64,7 +64,7 @@ class RuleResult:
     rule: Rule
     result: bool | None
     checks: tuple[Check, ...]
-    decisive: tuple[Check, ...] = field(default=())  # the checks that decided a False result
+    decisive: tuple[Check, ...] = field(default=())  # the checks that decided the result (failed or held)
     unknown: tuple[str, ...] = field(default=())  # facts whose absence left it undetermined
 
 
@@ -134,7 +134,10 @@ class Explainer:
         checks: list[Check] = []
         seen: dict[int, tuple[bool | None, Check | None]] = {}
         result = self._eval(rule, rule.when, facts, as_of, checks, seen, "")
-        decisive = tuple(self._decisive(rule.when, seen)) if result is False else ()
+        if result is None:
+            decisive = ()
+        else:  # False: the clauses that failed it; True: the clauses that made it hold
+            decisive = tuple(self._decisive(rule.when, seen, result))
         unknown = tuple(dict.fromkeys(c.fact for c in checks if c.passed is None)) if result is None else ()
         return RuleResult(rule, result, tuple(checks), decisive, unknown)
 

@@ -26,6 +26,7 @@ class Considered:
     failed: tuple[Check, ...] = ()  # the clauses that made it fail
     missing: tuple[str, ...] = ()  # facts that would settle it
     in_force: str = ""  # the edition that applied: "sold from 2023-01-01", "in taxable years beginning from ..."
+    held_by: tuple[Check, ...] = ()  # the clauses that made it hold (the alternative met, for an any)
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "stage": self.stage, "line": self.line, "label": self.label,
@@ -68,6 +69,7 @@ class Decision:
     classified_line: str | None = None  # the line whose definition it meets, qualified or not
     derived: dict = field(default_factory=dict)  # what the rules concluded (line, part_iv_line, ...)
     dates: dict = field(default_factory=dict)  # the dates the law was read at: sale, production, taxable year
+    decided_by: tuple[str, ...] = ()  # the rules that settled the outcome
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -80,6 +82,7 @@ class Decision:
                 "possible_lines": list(self.possible_lines),
                 "flags": [f.to_dict() for f in self.flags],
                 "derived": self.derived,
+                "decided_by": list(self.decided_by),
             },
             "facts": self.facts, "ruleset": self.ruleset, "as_of": self.as_of, "dates": self.dates,
         }

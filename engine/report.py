@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from .record import ERROR, Decision
 
-MARK = {"holds": "+", "fails": "x", "undetermined": "?", "not in force": "-"}
+MARK = {"holds": "+", "fails": "x", "undetermined": "?", "not in force": "-", "not reached": "."}
 
 
 def table(decisions: Iterable[Decision]) -> str:
@@ -52,10 +52,13 @@ def explain(d: Decision) -> str:
         return "\n".join(out)
     if d.facts:
         out.append("  facts:  " + "; ".join(f"{k} {v}" for k, v in d.facts.items()))
+    skipped = [c for c in d.considered if c.result == "not reached"]
     for c in d.considered:
+        if c.result == "not reached":
+            continue
         title = f"  {MARK[c.result]} {c.line:<3} {c.label}: {c.result}"
-        out.append(f"{title:<48}[{c.citation}]")
-        shown = c.checks if c.result != "fails" else c.failed
+        out.append(f"{title:<48}  [{c.citation}]" if len(title) <= 48 else f"{title}\n{'':<50}[{c.citation}]")
+        shown = {"fails": c.failed, "holds": c.held_by or c.checks}.get(c.result, c.checks)
         for check in shown:
             mark = {True: "ok", False: "NO", None: "??"}[check.passed]
             clause = f"\"{check.clause}\"" if check.clause else ""
@@ -64,6 +67,10 @@ def explain(d: Decision) -> str:
                 out.append(f"          {clause}")
         if c.missing:
             out.append(f"      would be settled by: {', '.join(c.missing)}")
+    if skipped:
+        stages = sorted({c.stage for c in skipped})
+        out.append(f"  ({len(skipped)} rule(s) of the {', '.join(stages)} stage not reached: an earlier stage "
+                   "settled the outcome)")
     if d.missing:
         out.append(f"  missing facts that would settle it: {', '.join(d.missing)}")
     for flag in d.flags:
