@@ -33,7 +33,8 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
                             help="Directory holding rules/ and definitions/ (default: the bundled rule set).")
 as_of_option = click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
-                            help="Read the law as in force on this date (default: the row's as_of, else today).")
+                            help="Read the law as in force on this date (default: the row's as_of, else its "
+                                 "sale_date, else today).")
 
 
 def _fail(exc: AmpcError) -> None:
@@ -143,10 +144,13 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
-@click.option("--explain", "explain_line", metavar="LINE", help="List every sale that fed this line, with its arithmetic.")
+@click.option("--explain", "explain_line", metavar="LINE",
+              help="List every sale that fed this line, with its arithmetic.")
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
+              help="Read the law as in force on this date (default: each sale's date).")
 @rules_option
 def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: str, output: Path | None,
-           explain_line: str | None, rules_dir: Path | None) -> None:
+           explain_line: str | None, as_of: dt.date | None, rules_dir: Path | None) -> None:
     """The Form 7207 worksheet (Parts II, III, IV), one per facility, from a catalog and a sales ledger.
 
     Exit status: 0 every sale computed or rejected with its reason, 1 some ledger rows could not be
@@ -159,7 +163,7 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: s
         catalog_rows, ledger_rows = credit_module.load(catalogs, sales, ruleset)
     except InputError as exc:
         _fail(exc)
-    run = credit_module.compute(catalog_rows, ledger_rows, ruleset, tax_year)
+    run = credit_module.compute(catalog_rows, ledger_rows, ruleset, tax_year, as_of)
     if explain_line:
         text = worksheet.explain_line(run, explain_line)
     else:
@@ -175,6 +179,58 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: s
         for problem in run.errors:
             click.echo(f"error: {problem}", err=True)
     sys.exit(EXIT_FOUND if run.errors else EXIT_OK)
+
+
+@main.group()
+def rules() -> None:
+    """Work with rule sets: compare two editions or directories over a catalog."""
+
+
+@rules.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--catalog", "catalogs", multiple=True, required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Catalog to run both rule sets over (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@as_of_option
+def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: dt.date | None) -> None:
+    """Every product whose outcome, line or credit changes between OLD and NEW.
+
+    OLD and NEW are each an edition of the bundled rules (see rules/ruleset.yaml: 2024-01, current),
+    a date (the bundled rules as enacted by it), or a directory holding rules/ and definitions/.
+    """
+    from .diff import diff, resolve
+    try:
+        old_set, old_label = resolve(old)
+        new_set, new_label = resolve(new)
+        report = diff(old_set, new_set, list(catalogs), as_of, (old_label, new_label))
+    except InputError as exc:
+        _fail(exc)
+    except ValidationFailed as exc:
+        click.echo(f"error: a rule set has problems:\n{exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps({"old": report.old_label, "new": report.new_label, "summary": report.counts(),
+                               "changes": [{"product": c.product, "changed": list(c.what), "old": c.old.to_dict(),
+                                            "new": c.new.to_dict()} for c in report.changes],
+                               "errors": [p.to_dict() for p in report.errors]}, indent=2))
+    else:
+        click.echo(f"old: {report.old_label}\nnew: {report.new_label}\n")
+        rows = []
+        for c in report.changes:
+            rows.append([c.product, ", ".join(c.what),
+                         f"{c.old.outcome} {c.old.line or ''}".strip(), f"{c.new.outcome} {c.new.line or ''}".strip(),
+                         c.old.credit_text, c.new.credit_text,
+                         ", ".join(c.old.decided_by), ", ".join(c.new.decided_by)])
+        click.echo(tabulate(rows, headers=["product", "changed", "old", "new", "old credit", "new credit",
+                                           "old: decided by", "new: decided by"]))
+        counts = report.counts()
+        detail = ", ".join(f"{counts[k]} {k}" for k in ("outcome", "line", "credit") if k in counts)
+        click.echo(f"\n{counts['compared']} products compared, {counts['changed']} changed"
+                   + (f" ({detail})" if detail else ""))
+        for problem in report.errors:
+            click.echo(f"error: {problem}", err=True)
+    sys.exit(EXIT_FOUND if report.errors else EXIT_OK)
 
 
 @main.command()

@@ -131,9 +131,10 @@ def read_ledger(path, ruleset: RuleSet) -> list[Row]:
 
 
 class Calculator:
-    def __init__(self, ruleset: RuleSet, decider: Decider):
+    def __init__(self, ruleset: RuleSet, decider: Decider, as_of: dt.date | None = None):
         self.ruleset = ruleset
         self.decider = decider
+        self.as_of = as_of  # read the law as of this date instead of each sale's date
         self._decisions: dict[tuple, Decision] = {}
         self.reg = registry()
 
@@ -142,7 +143,7 @@ class Calculator:
         for key in ("sale_date", "production_date"):
             if sale.facts.get(key) is not None and key in self.ruleset.facts:
                 facts[key] = sale.facts[key]
-        when = self.decider.when_for(facts, sale.facts["sale_date"])
+        when = self.decider.when_for(facts, self.as_of or sale.facts["sale_date"])
         key = (product.product, when)
         if key not in self._decisions:
             self._decisions[key] = self.decider.decide(product.product, facts, when, product.description,
@@ -151,7 +152,7 @@ class Calculator:
 
     def when(self, product: Row, sale: Row) -> When:
         facts = {**product.facts, **{k: v for k, v in sale.facts.items() if k in ("production_date",) and v}}
-        return self.decider.when_for(facts, sale.facts["sale_date"])
+        return self.decider.when_for(facts, self.as_of or sale.facts["sale_date"])
 
     def param(self, pid: str, when: When) -> Decimal:
         param = self.ruleset.params[pid]
@@ -250,13 +251,14 @@ class _Missing(Exception):
         self.message, self.fix = message, fix
 
 
-def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: int | None = None) -> CreditRun:
+def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: int | None = None,
+            as_of: dt.date | None = None) -> CreditRun:
     products = {row.product: row for row in catalog}
     errors: list[Problem] = []
     outside: list[Row] = []
     sheets: dict[str, Worksheet] = {}
     with Decider(ruleset) as decider:
-        calc = Calculator(ruleset, decider)
+        calc = Calculator(ruleset, decider, as_of)
         for sale in ledger:
             problem = sale.problem or _check_sale(sale, products)
             if problem:
@@ -340,3 +342,39 @@ def load(catalog_paths, sales_path, ruleset: RuleSet) -> tuple[list[Row], list[R
 
 
 __all__ = ["compute", "load", "cents", "dollars", "convert", "CreditRun", "Worksheet", "Amount"]
+
+
+def unit_credit(ruleset: RuleSet, decision: Decision, facts: dict, when: When) -> tuple[Decimal | None, str]:
+    """What one unit earns on its line (for a base the catalog gives), or the rate where the base
+    comes from the sale (costs, sales price, the turbine's capacity): for comparing two editions."""
+    if decision.outcome != QUALIFIED or not decision.line:
+        return Decimal(0), "no credit"
+    credit = ruleset.credits.get(decision.line)
+    if credit is None:
+        return None, f"no credit amount encoded for line {decision.line}"
+    param = ruleset.params[credit.rate]
+    rate = param.at(when)
+    schedule = next((p for p in credit.phase_out if p.applies(when)), None)
+    phase = ruleset.params[schedule.param].at(when) if schedule else None
+    share = Decimal(1) if phase is None else phase / 100
+    phase_text = "" if phase in (None, 100) else f" x {_num(phase)} % phase-out"
+    fact_name = credit.base.get("units_times_fact")
+    if rate is None:
+        return None, f"no rate for line {decision.line} on {when.date_for(param.keyed_on)}"
+    if fact_name and facts.get(fact_name) is not None:
+        fact = ruleset.facts[fact_name]
+        per = facts[fact_name]
+        capped = credit.base.get("capped_by")
+        if capped and facts.get(capped["fact"]) is not None:
+            ratio = ruleset.params[capped["ratio"]["param"]]
+            reg = registry()
+            cap = Decimal((reg.Quantity(facts[capped["fact"]], ruleset.facts[capped["fact"]].unit)
+                           * reg.Quantity(ratio.at(when), ratio.unit)).to(fact.unit).magnitude)
+            per = min(per, cap)
+        reg = registry()
+        money = Decimal((reg.Quantity(rate, param.unit) * reg.Quantity(per, fact.unit)).to("USD").magnitude) * share
+        text = f"${_num(cents(money))} per unit ({_num(per)} {fact.unit} x {_num(rate)} {param.unit}{phase_text})"
+        return money, text
+    if param.unit == "percent":
+        return rate * share, f"{_num(rate)} % of the {credit.column_b.lower()}{phase_text}"
+    return rate * share, f"{_num(rate)} {param.unit}{phase_text}"

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .errors import EngineError
 from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
 from .operators import OPERATORS, words
 from .units import convert, grouped

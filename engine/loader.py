@@ -13,14 +13,14 @@ from .errors import Problem, ValidationFailed, did_you_mean
 from .model import (
     All,
     AnyOf,
-    CreditLine,
-    PhaseOut,
     Cmp,
     Cond,
+    CreditLine,
     FactDef,
     Not,
     Param,
     ParamValue,
+    PhaseOut,
     Precedence,
     Rule,
     RuleSet,
@@ -106,6 +106,7 @@ class _Build:
         self.credits: dict = {}
         self.credit_checkers: list = []
         self.ledger: dict[str, FactDef] = {}
+        self.editions: dict = {}
 
     def rel(self, path: Path) -> str:
         try:
@@ -125,7 +126,8 @@ def _load(root: Path) -> tuple[RuleSet | None, list[Problem]]:
     for sub in ("rules", "definitions"):
         if not (root / sub).is_dir():
             b.problems.append(Problem(str(root / sub), f"no {sub}/ directory here",
-                                      "run from the project root, or pass the directory that holds rules/ and definitions/"))
+                                      "run from the project root, or pass the directory that holds "
+                                      "rules/ and definitions/"))
     if b.problems:
         return None, b.problems
     _ruleset_file(b, root / "rules" / RULESET_FILE)
@@ -150,7 +152,7 @@ def _load(root: Path) -> tuple[RuleSet | None, list[Problem]]:
         name=b.name, version=b.version, root=str(root), sha256=content_hash(root),
         stages=tuple(b.stages), facts=b.facts, params=b.params, rules=tuple(b.rules),
         precedence=tuple(b.precedence), refusals=b.refusals, sections=tuple(b.sections),
-        glossary=b.glossary, credits=b.credits, ledger=b.ledger)
+        glossary=b.glossary, credits=b.credits, ledger=b.ledger, editions=b.editions)
     return ruleset, []
 
 
@@ -185,6 +187,11 @@ def _ruleset_file(b: _Build, path: Path) -> None:
                   f"use one of {', '.join(S.STAGE_KINDS)}")
             continue
         b.stages.append(Stage(str(entry.get("name")), kind, str(entry.get("label", ""))))
+    for entry in data.get("editions") or []:
+        if c.mapping(entry, "an edition", data, "editions"):
+            c.keys(entry, {"name", "label", "enacted_by"}, {"name", "label"}, "an edition")
+            day = c.date(entry, "enacted_by", "an edition") if "enacted_by" in entry else None
+            b.editions[str(entry.get("name"))] = (" ".join(str(entry.get("label", "")).split()), day)
     _hand_over(b, c)
 
 
@@ -357,7 +364,8 @@ def _param(b: _Build, c: S.Checker, parent: Any, pid: str, spec: Any) -> None:
         keyed = "sale"
     enacted = c.date(spec, "enacted", what) if "enacted" in spec else None
     if pid in b.param_where:
-        c.add(parent, pid, f"duplicate parameter id '{pid}' (also at {b.param_where[pid]})", "give each parameter a unique id")
+        c.add(parent, pid, f"duplicate parameter id '{pid}' (also at {b.param_where[pid]})",
+              "give each parameter a unique id")
         return
     unit = str(spec.get("unit", "") or "")
     if unit:
@@ -378,7 +386,8 @@ def _param(b: _Build, c: S.Checker, parent: Any, pid: str, spec: Any) -> None:
             except ValueError:
                 pass
         if not isinstance(start, dt.date):
-            c.add(raw, start, f"{what}: '{start}' is not a date", "key each value by the date it takes effect, YYYY-MM-DD")
+            c.add(raw, start, f"{what}: '{start}' is not a date",
+                  "key each value by the date it takes effect, YYYY-MM-DD")
             continue
         parsed = _param_value(c, raw, start, value, unit, what)
         if parsed is not _BAD:
@@ -565,7 +574,8 @@ def _cross_checks(b: _Build) -> None:
         rules.append(_replace_cmps(rule, resolved))
         if rule.stage not in stage_names:
             b.problems.append(Problem(rule.where, f"rule '{rule.id}' names unknown stage '{rule.stage}'"
-                                      f"{did_you_mean(rule.stage, stage_names)}", f"use one of {', '.join(stage_names)}"))
+                                      f"{did_you_mean(rule.stage, stage_names)}",
+                                      f"use one of {', '.join(stage_names)}"))
     b.rules = rules
     families = {f for r in b.rules for f in r.families}
     component = b.facts.get("component")
@@ -753,7 +763,7 @@ def _formula_checks(b: _Build) -> None:
             b.problems.append(Problem(where, f"computed fact '{name}' must be a quantity", "give it type: quantity"))
             continue
 
-        def walk(node: Any) -> None:
+        def walk(node: Any, where: str = where, name: str = name) -> None:
             if isinstance(node, str):
                 return
             if not isinstance(node, dict) or len(node) != 1 or next(iter(node)) not in S.FORMULAS \

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Union
 
-
 KEYS = ("sale", "production", "taxable_year")
 
 
@@ -21,7 +20,7 @@ class When:
     taxable_year: dt.date
 
     @classmethod
-    def on(cls, day: dt.date) -> "When":
+    def on(cls, day: dt.date) -> When:
         """One date for sale and production; a calendar-year taxpayer (the year begins January 1)."""
         return cls(day, day, dt.date(day.year, 1, 1))
 
@@ -33,7 +32,7 @@ class When:
                 "taxable_year_begins": self.taxable_year.isoformat()}
 
 
-def as_when(value: "When | dt.date") -> When:
+def as_when(value: When | dt.date) -> When:
     return value if isinstance(value, When) else When.on(value)
 
 
@@ -69,7 +68,7 @@ class Param:
     keyed_on: str = "sale"
     enacted: dt.date | None = None
 
-    def entry(self, when: "When | dt.date") -> ParamValue | None:
+    def entry(self, when: When | dt.date) -> ParamValue | None:
         """The value in force on the parameter's key date (a later start supersedes)."""
         day = as_when(when).date_for(self.keyed_on)
         current = None
@@ -78,7 +77,7 @@ class Param:
                 current = entry
         return current
 
-    def at(self, when: "When | dt.date") -> Any:
+    def at(self, when: When | dt.date) -> Any:
         entry = self.entry(when)
         return None if entry is None else entry.value
 
@@ -138,7 +137,7 @@ class Rule:
     enacted: dt.date | None = None
     families: tuple[str, ...] = ()
 
-    def in_force(self, when: "When | dt.date") -> bool:
+    def in_force(self, when: When | dt.date) -> bool:
         day = as_when(when).date_for(self.keyed_on)
         return self.in_force_from <= day and (self.in_force_to is None or day <= self.in_force_to)
 
@@ -173,7 +172,7 @@ class PhaseOut:
     end: dt.date | None = None
     keyed_on: str = "sale"
 
-    def applies(self, when: "When | dt.date") -> bool:
+    def applies(self, when: When | dt.date) -> bool:
         day = as_when(when).date_for(self.keyed_on)
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
@@ -230,6 +229,7 @@ class RuleSet:
     credits: dict[str, CreditLine] = field(default_factory=dict)
     ledger: dict[str, FactDef] = field(default_factory=dict)
     known_on: dt.date | None = None  # the edition: the law as enacted by this date (None: all of it)
+    editions: dict = field(default_factory=dict)  # name -> (label, enacted_by date or None)
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

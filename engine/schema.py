@@ -29,7 +29,7 @@ RULES_FILE_KEYS = {"section", "parameters", "precedence", "rules", "credits"}
 CREDIT_KEYS = {"line", "column_a", "column_b", "rate", "base", "phase_out", "keyed_on", "cite", "notes", "part"}
 CREDIT_REQUIRED = {"line", "column_a", "column_b", "rate", "base", "keyed_on", "cite"}
 BASE_KINDS = {"units_times_fact", "units_times_column", "column"}
-RULESET_KEYS = {"name", "version", "description", "stages"}
+RULESET_KEYS = {"name", "version", "description", "stages", "editions"}
 STAGE_KEYS = {"name", "kind", "label"}
 REFERENCE_KEYS = {"title", "href"}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from caselib import decide_case, load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
