@@ -29,9 +29,16 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/ampc validate
+	@echo; echo "--- the inverter catalog (Part II line 3) ---"
 	$(BIN)/ampc classify examples/catalog.csv --as-of 2025-06-30
 	$(BIN)/ampc explain examples/catalog.csv --product INV-SUN-250 --as-of 2025-06-30
 	$(BIN)/ampc explain examples/catalog.csv --product INV-480-1000 --as-of 2025-06-30
+	@echo; echo "--- one product of every Part II line, and one just outside every threshold ---"
+	$(BIN)/ampc classify examples/catalog_part_ii.yaml examples/catalog_minerals.yaml
+	@echo; echo "--- the Form 7207 worksheet for 2025, from a catalog and a sales ledger ---"
+	$(BIN)/ampc credit --catalog examples/credit/catalog.yaml --sales examples/credit/sales.csv --tax-year 2025
+	@echo; echo "--- what the 2025 act changed, product by product ---"
+	$(BIN)/ampc rules diff 2024-01 current --catalog examples/catalog_2025_amendments.yaml
 	@echo; echo "--- a catalog with bad rows: each is reported with its row and fix, the rest decided (exit 1) ---"
 	-$(BIN)/ampc classify examples/catalog_with_errors.csv --as-of 2025-06-30
 

@@ -221,7 +221,8 @@ def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: 
             rows.append([c.product, ", ".join(c.what),
                          f"{c.old.outcome} {c.old.line or ''}".strip(), f"{c.new.outcome} {c.new.line or ''}".strip(),
                          c.old.credit_text, c.new.credit_text,
-                         ", ".join(c.old.decided_by), ", ".join(c.new.decided_by)])
+                         ", ".join(c.old.decided_by) or "(no rule in force)",
+                         ", ".join(c.new.decided_by) or "(no rule in force)"])
         click.echo(tabulate(rows, headers=["product", "changed", "old", "new", "old credit", "new credit",
                                            "old: decided by", "new: decided by"]))
         counts = report.counts()

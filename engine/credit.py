@@ -195,26 +195,25 @@ class Calculator:
         return Amount(sale, decision, line, units or Decimal(0), base, unit, rate, rate_param.unit, phase, value,
                       arithmetic, tuple(notes), tuple(flags))
 
+    def ledger_value(self, credit: CreditLine, sale: Row, column: str) -> tuple[Decimal, str]:
+        """A base the sale itself gives (costs, sales price, the turbine's capacity), or why it is missing."""
+        value = sale.facts.get(column)
+        if value is None:
+            raise _Missing(f"line {credit.line} needs the {self.ruleset.ledger[column].label.lower()} "
+                           f"('{column}') of the sale", f"add a '{column}' column with a value for this row")
+        return value, self.ruleset.ledger[column].unit
+
     def base(self, credit: CreditLine, product: Row, sale: Row, units: Decimal | None, when: When
              ) -> tuple[Decimal, str, list[str], str]:
         spec = credit.base
         notes: list[str] = []
         if "column" in spec:
-            column = spec["column"]
-            value = sale.facts.get(column)
-            if value is None:
-                raise _Missing(f"line {credit.line} needs the {self.ruleset.ledger[column].label.lower()} "
-                               f"('{column}') of the sale", f"add a '{column}' column with a value for this row")
-            return value, self.ruleset.ledger[column].unit, notes, f"{column} {_num(value)}"
+            value, unit = self.ledger_value(credit, sale, spec["column"])
+            return value, unit, notes, f"{spec['column']} {_num(value)}"
         if units is None:
             raise _Missing("the number of units sold is not given", "add a 'units' column")
         if "units_times_column" in spec:
-            column = spec["units_times_column"]
-            per = sale.facts.get(column)
-            if per is None:
-                raise _Missing(f"line {credit.line} needs the {self.ruleset.ledger[column].label.lower()} "
-                               f"('{column}') of the sale", f"add a '{column}' column with a value for this row")
-            unit = self.ruleset.ledger[column].unit
+            per, unit = self.ledger_value(credit, sale, spec["units_times_column"])
             return units * per, unit, notes, f"{_num(units)} units x {_num(per)} {unit}"
         fact_name = spec["units_times_fact"]
         fact = self.ruleset.facts[fact_name]
@@ -347,6 +346,8 @@ __all__ = ["compute", "load", "cents", "dollars", "convert", "CreditRun", "Works
 def unit_credit(ruleset: RuleSet, decision: Decision, facts: dict, when: When) -> tuple[Decimal | None, str]:
     """What one unit earns on its line (for a base the catalog gives), or the rate where the base
     comes from the sale (costs, sales price, the turbine's capacity): for comparing two editions."""
+    if decision.outcome == "undetermined":
+        return None, "undetermined"
     if decision.outcome != QUALIFIED or not decision.line:
         return Decimal(0), "no credit"
     credit = ruleset.credits.get(decision.line)
@@ -376,5 +377,7 @@ def unit_credit(ruleset: RuleSet, decision: Decision, facts: dict, when: When) -
         text = f"${_num(cents(money))} per unit ({_num(per)} {fact.unit} x {_num(rate)} {param.unit}{phase_text})"
         return money, text
     if param.unit == "percent":
-        return rate * share, f"{_num(rate)} % of the {credit.column_b.lower()}{phase_text}"
+        column = credit.base.get("column", "")
+        what = ruleset.ledger[column].label.lower() if column in ruleset.ledger else "base"
+        return rate * share, f"{_num(rate)} % of {what}{phase_text}"
     return rate * share, f"{_num(rate)} {param.unit}{phase_text}"

@@ -158,18 +158,24 @@ class Decider:
         considered = tuple(self._considered(r, r.rule.stage in reached) for r in of_family)
         base["chain"] = tuple(rid for rid in base["chain"] if rs.rule(rid).stage in reached)
         return Decision(**base, **fields, considered=considered,
-                        flags=tuple(outcome.flags) + tuple(self._review_flags(of_family, reached)))
+                        flags=tuple(outcome.flags) + tuple(self._review_flags(of_family, reached,
+                                                                              fields.get("decided_by", ()))))
 
-    def _review_flags(self, of_family: list[RuleResult], reached: set[str]) -> list[Flag]:
+    def _review_flags(self, of_family: list[RuleResult], reached: set[str],
+                      decided_by: tuple[str, ...] = ()) -> list[Flag]:
         """A flag for every rule with an open reading that decided it, and for thresholds not stated."""
         rs = self.ruleset
-        flags = []
+        by_review: dict[str, list[RuleResult]] = {}
         for r in of_family:
             if r.rule.stage not in reached or not r.rule.review:
                 continue
-            if r.result is True or (r.result is False and rs.stage_kind(r.rule.stage) == "require"):
-                flags.append(Flag("interpretation", f"{r.rule.id}: {r.rule.notes or r.rule.review}",
-                                  r.rule.review, (r.rule.id,)))
+            if (r.result is True and "holds" in r.rule.review_when) or (r.result is False and (
+                    rs.stage_kind(r.rule.stage) == "require"
+                    or (r.rule.id in decided_by and "fails" in r.rule.review_when))):
+                by_review.setdefault(r.rule.review, []).append(r)
+        flags = [Flag("interpretation", "; ".join(f"{r.rule.id}: {r.rule.notes or review}" for r in rrs[:1])
+                      + (f" (also {', '.join(r.rule.id for r in rrs[1:])})" if len(rrs) > 1 else ""),
+                      review, tuple(r.rule.id for r in rrs)) for review, rrs in by_review.items()]
         seen: set[str] = set()
         for r in of_family:
             for check in r.checks:
@@ -177,7 +183,7 @@ class Decider:
                         and check.expected.startswith("(no value stated") and check.param not in seen:
                     seen.add(check.param)
                     flags.append(Flag("not_stated", f"{r.rule.id}: {rs.params[check.param].label}: "
-                                      f"{check.expected[1:-1]}; the decision stays undetermined",
+                                      f"{check.expected[1:-1]}; a decision that turns on it stays undetermined",
                                       r.rule.review or "the law states no value for this date", (r.rule.id,)))
         return flags
 
@@ -201,7 +207,7 @@ class _Outcome:
                 return settled
         if self.line is None:
             return dict(outcome=REJECTED, line=None, reason="no Form 7207 line applies")
-        label = next(r.rule.label for r in self.by_stage.get("classify", []) if r.rule.line == self.line)
+        label = self.rs.rule(self.decided_by[0]).label
         return dict(outcome=QUALIFIED, line=self.line, classified_line=self.line, decided_by=self.decided_by,
                     reason=f"{label}, Form 7207 Part II line {self.line}")
 
@@ -228,8 +234,9 @@ class _Outcome:
                             reason="no line matches on the facts given; "
                             + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in pending)
                             + (" turns" if len(pending) == 1 else " turn") + " on facts not given")
-            return dict(outcome=REJECTED, line=None, decided_by=_ids(rrs),
-                        reason="no Form 7207 line: " + "; ".join(f"{r.rule.line} {_first_failure(r)}" for r in rrs))
+            near = relevant(rrs)
+            return dict(outcome=REJECTED, line=None, decided_by=_ids(near),
+                        reason="no Form 7207 line: " + "; ".join(f"{r.rule.line} {_first_failure(r)}" for r in near))
         won = self.decider.winner(self.family, [r.rule.id for r in held])
         order = self.rs.order_for(self.family)
         if won is None:
@@ -264,11 +271,23 @@ class _Outcome:
                         + _failed_words(failed[0]))
         pending = [r for r in rrs if r.result is None]
         if pending:
-            return dict(outcome=UNDETERMINED, line=None, missing=_missing(pending), classified_line=self.line,
+            missing = _missing(pending)
+            why = " on facts not given" if missing else " on a threshold the law does not state for its date"
+            return dict(outcome=UNDETERMINED, line=None, missing=missing, classified_line=self.line,
                         possible_lines=(self.line,) if self.line else (), decided_by=_ids(pending),
                         reason=f"meets line {self.line}; " + "; ".join(f"'{r.rule.label}'" for r in pending)
-                        + (" turns" if len(pending) == 1 else " turn") + " on facts not given")
+                        + (" turns" if len(pending) == 1 else " turn") + why)
         return None
+
+
+def relevant(rrs: list[RuleResult]) -> list[RuleResult]:
+    """The candidates that failed on their terms rather than on their kind: a rule states the
+    condition that names its kind first (the inverter, the mineral, the component), so a candidate
+    whose first condition holds is one this product could have met. All of them if none is."""
+    def first(r: RuleResult):
+        return next((c for c in r.checks if not c.derived), None)
+    near = [r for r in rrs if (c := first(r)) is not None and c.passed is True]
+    return near or list(rrs)
 
 
 def _ids(results: list[RuleResult]) -> tuple[str, ...]:

@@ -137,8 +137,33 @@ class Explainer:
             decisive = ()
         else:  # False: the clauses that failed it; True: the clauses that made it hold
             decisive = tuple(self._decisive(rule.when, seen, result))
-        unknown = tuple(dict.fromkeys(c.fact for c in checks if c.passed is None)) if result is None else ()
+        unknown = self._settling_facts(rule.when, seen, facts) if result is None else ()
         return RuleResult(rule, result, tuple(checks), decisive, unknown)
+
+    def _settling_facts(self, cond: Cond, seen: dict, facts: dict) -> tuple[str, ...]:
+        """The facts, not given, that would settle an undetermined condition: only from the branches
+        still open, and for a computed fact the inputs it lacks (a catalog gives those, not it)."""
+        out: list[str] = []
+
+        def walk(node: Cond) -> None:
+            result, check = seen[id(node)]
+            if result is not None:
+                return
+            if check is not None:
+                if facts.get(check.fact) is None:
+                    out.extend(self._inputs(check.fact, facts))
+                return
+            for child in ((node.item,) if isinstance(node, Not) else node.items):
+                walk(child)
+        walk(cond)
+        return tuple(dict.fromkeys(out))
+
+    def _inputs(self, name: str, facts: dict) -> list[str]:
+        from .formula import facts_used
+        fact = self.ruleset.facts[name]
+        if not fact.computed:
+            return [name]
+        return [f for used in facts_used(fact.computed) if facts.get(used) is None for f in self._inputs(used, facts)]
 
     def holds(self, cmp: Cmp, facts: dict[str, Value], as_of: dt.date) -> bool | None:
         actual = facts.get(cmp.fact)

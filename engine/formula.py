@@ -3,11 +3,13 @@
 A formula is a mapping with one key, whose value lists its operands; an operand is a fact name, a
 number with its unit ("0 USD"), or another formula. Units are carried through pint, so a ratio of
 two costs is a pure number and converts exactly to percent. No YAML text is ever evaluated as code.
+A result is kept to 18 decimal places (half even), the precision the rule engine compares exactly:
+a ratio such as 2/3 has no finite decimal, and 18 places decide every threshold the law states.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 import pint
@@ -27,18 +29,24 @@ def facts_used(formula: Any) -> list[str]:
 def evaluate(fact: FactDef, facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> Decimal | None:
     """The fact's value in its unit, or None when an input is not given."""
     try:
-        quantity = _eval(fact.computed, facts, vocabulary)
+        with localcontext() as ctx:
+            ctx.prec = 60
+            quantity = _eval(fact.computed, facts, vocabulary)
+            if quantity is not None:
+                quantity = quantity.to(fact.unit)
     except ZeroDivisionError:
         inputs = ", ".join(facts_used(fact.computed))
         raise UnitError(f"{fact.name} cannot be computed: it divides by zero", f"check the inputs ({inputs})")
+    except pint.errors.DimensionalityError:
+        raise UnitError(f"{fact.name} does not compute to {fact.unit}", "fix the formula in definitions/facts/")
     if quantity is None:
         return None
-    try:
-        value = quantity.to(fact.unit).magnitude
-    except pint.errors.DimensionalityError:
-        raise UnitError(f"{fact.name} computes to {quantity.units}, not {fact.unit}",
-                        "fix the formula in definitions/facts/")
-    return Decimal(value)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return Decimal(quantity.magnitude).quantize(PLACES, rounding=ROUND_HALF_EVEN)
+
+
+PLACES = Decimal("1E-18")
 
 
 def _eval(node: Any, facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> pint.Quantity | None:

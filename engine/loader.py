@@ -77,7 +77,9 @@ def edition(ruleset: RuleSet, known_on: dt.date) -> RuleSet:
     params = {k: p for k, p in ruleset.params.items() if known(p)}
     credits = {line: replace(c, phase_out=tuple(p for p in c.phase_out if p.param in params))
                for line, c in ruleset.credits.items() if c.rate in params}
-    rules = tuple(r for r in ruleset.rules if known(r))
+    # a rule ended by a later law was open-ended in this edition
+    rules = tuple(r if r.ended is None or r.ended <= known_on else replace(r, in_force_to=None, ended=None)
+                  for r in ruleset.rules if known(r))
     return replace(ruleset, rules=rules, params=params, credits=credits, known_on=known_on)
 
 
@@ -486,6 +488,11 @@ def _rule(b: _Build, c: S.Checker, parent: Any, spec: Any) -> None:
         for fact, value in then.items():
             _then(b, c, then, str(fact), value, what)
     enacted = c.date(spec, "enacted", what) if "enacted" in spec else None
+    review_when = spec.get("review_when", ["holds"])
+    if not isinstance(review_when, list) or not set(review_when) <= {"holds", "fails"} or not review_when:
+        c.add(spec, "review_when", f"{what}: review_when lists when the open reading matters",
+              "write review_when: [holds] or [holds, fails]")
+        review_when = ["holds"]
     family = spec.get("family", "")
     families = tuple(str(f) for f in family) if isinstance(family, list) else (str(family),)
     if when is None or start is None or not isinstance(then, dict):
@@ -494,6 +501,8 @@ def _rule(b: _Build, c: S.Checker, parent: Any, spec: Any) -> None:
     b.rules.append(Rule(
         id=rid, stage=str(spec.get("stage", "")), family=families[0] if len(families) == 1 else "+".join(families),
         families=families, keyed_on=keyed if keyed in S.KEYED_ON else "sale", enacted=enacted,
+        review_when=tuple(review_when),
+        ended=(c.date(in_force, "ended", what) if isinstance(in_force, dict) and "ended" in in_force else None),
         line=str(spec.get("line", "")), label=c.text(spec, "label", what),
         text=" ".join(c.text(spec, "text", what).split()),
         cite={str(k): str(v) for k, v in cite.items()} if isinstance(cite, dict) else {},

@@ -136,6 +136,8 @@ class Rule:
     keyed_on: str = "sale"
     enacted: dt.date | None = None
     families: tuple[str, ...] = ()
+    review_when: tuple[str, ...] = ("holds",)  # when the open reading matters: the rule holds, or fails too
+    ended: dt.date | None = None  # when the law that ends it (in_force_to) was enacted
 
     def in_force(self, when: When | dt.date) -> bool:
         day = as_when(when).date_for(self.keyed_on)

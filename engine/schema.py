@@ -17,11 +17,11 @@ FACT_REQUIRED = {"type", "label", "description"}
 PARAM_KEYS = {"label", "description", "unit", "values", "references", "keyed_on", "enacted"}
 PARAM_REQUIRED = {"label", "description", "unit", "values", "references"}
 RULE_KEYS = {"id", "stage", "family", "line", "label", "text", "cite", "in_force", "when", "then",
-             "notes", "review", "enacted"}
-RULE_REQUIRED = RULE_KEYS - {"notes", "review", "enacted", "then"}  # then: required unless the stage requires
+             "notes", "review", "enacted", "review_when"}
+RULE_REQUIRED = RULE_KEYS - {"notes", "review", "enacted", "then", "review_when"}  # then: required unless the stage requires
 CITE_KEYS = {"instructions", "irc", "form", "regulations", "statute"}
 CITE_REQUIRED = {"instructions", "irc"}
-IN_FORCE_KEYS = {"from", "to", "keyed_on"}
+IN_FORCE_KEYS = {"from", "to", "keyed_on", "ended"}  # ended: the date the end (to) was enacted
 KEYED_ON = ("sale", "production", "taxable_year")
 PRECEDENCE_KEYS = {"id", "family", "order", "reason", "review"}
 SECTION_KEYS = {"id", "title", "instructions"}

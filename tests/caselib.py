@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from engine.catalog import normalize_value
+from engine.catalog import add_computed, normalize_value
 from engine.decide import Decider
 from engine.record import Decision
 from engine.units import UnitError
@@ -30,7 +30,10 @@ def load_cases() -> list[tuple[str, dict, dict]]:
 
 
 def normalize(ruleset, raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: normalize_value(ruleset.facts[k], v, "", ruleset) for k, v in raw.items()}
+    """The facts as a catalog row gives them: typed, in canonical units, with the computed facts."""
+    facts = {k: normalize_value(ruleset.facts[k], v, "", ruleset) for k, v in raw.items()}
+    add_computed(facts, ruleset.facts)
+    return facts
 
 
 def decide_case(decider: Decider, case: dict) -> Decision | UnitError:

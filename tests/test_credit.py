@@ -80,7 +80,7 @@ def test_critical_mineral_costs_in_2030_earn_the_full_ten_percent(ruleset, tmp_p
     result = run(ruleset, tmp_path, "F,LI-OH,1,2030-09-01,2030-06-30,,1000000 USD,\n")
     assert line(result, "6a").total == Decimal(100000)
     [amount] = line(result, "6a").amounts
-    assert amount.phase_out is None
+    assert amount.phase_out == Decimal(100)  # Pub. L. 119-21: by year of production, 100 % through 2030
 
 
 def test_battery_above_100_to_1_counts_only_the_capped_capacity(ruleset, tmp_path):

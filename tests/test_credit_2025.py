@@ -1,0 +1,137 @@
+"""The credit under the 2025 act (Pub. L. 119-21, sec. 70514): the phase-out of applicable critical
+minerals by year of production, line 6b metallurgical coal at 2.5 %, a taxpayer that earns nothing
+as a foreign-influenced entity, and what the January 2024 edition of the law computed instead.
+The products are those of examples/catalog_2025_amendments.yaml, which is also classified whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine.catalog import read_catalog
+from engine.credit import compute, load
+from engine.decide import Decider
+from engine.loader import load_ruleset
+from engine.run import decide_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "examples" / "catalog_2025_amendments.yaml"
+HEADER = "facility,product,units,sale_date,production_date,costs\n"
+JANUARY_2024 = dt.date(2025, 7, 3)  # the law as enacted before Pub. L. 119-21 (signed July 4, 2025)
+
+
+def run(ruleset, tmp_path, rows: str):
+    sales = tmp_path / "sales.csv"
+    sales.write_text(HEADER + rows)
+    catalog, ledger = load([CATALOG], sales, ruleset)
+    result = compute(catalog, ledger, ruleset)
+    assert not result.errors, [str(e) for e in result.errors]
+    return result
+
+
+def line(result, number):
+    [sheet] = result.worksheets
+    return sheet.lines[number]
+
+
+# --- applicable critical minerals: 100 % through 2030, 75 % 2031, 50 % 2032, 25 % 2033, 0 % after ---
+@pytest.mark.parametrize("produced,share", [(2030, 100), (2031, 75), (2032, 50), (2033, 25), (2034, 0)])
+def test_critical_mineral_phase_out_by_year_of_production(ruleset, tmp_path, produced, share):
+    result = run(ruleset, tmp_path, f"F,LIOH-2031,1,{produced}-09-01,{produced}-06-30,1000000 USD\n")
+    [amount] = line(result, "6a").amounts
+    assert amount.phase_out == Decimal(share)
+    assert amount.credit == Decimal(100000) * share / 100  # 10 % of 1,000,000 USD, then the phase-out
+
+
+def test_the_mineral_phase_out_follows_the_year_of_production_not_of_sale(ruleset, tmp_path):
+    result = run(ruleset, tmp_path, "F,LIOH-2031,1,2031-02-01,2030-12-31,1000000 USD\n"
+                                    "F,LIOH-2031,1,2031-02-01,2031-01-01,1000000 USD\n")
+    assert [a.phase_out for a in line(result, "6a").amounts] == [Decimal(100), Decimal(75)]
+    assert line(result, "6a").total == Decimal(100000) + Decimal(75000)
+    assert "75 % phase-out (produced 2031)" in line(result, "6a").amounts[1].arithmetic
+
+
+def test_the_january_2024_edition_has_no_phase_out_for_minerals(tmp_path):
+    old = load_ruleset(ROOT, known_on=JANUARY_2024)
+    result = run(old, tmp_path, "F,LIOH-2031,1,2034-09-01,2034-06-30,1000000 USD\n")
+    [amount] = line(result, "6a").amounts
+    assert amount.phase_out is None and amount.credit == Decimal(100000)
+
+
+# --- line 6b: metallurgical coal, 2.5 % of costs, produced by December 31, 2029 ---------------------
+def test_metallurgical_coal_earns_two_and_a_half_percent_on_line_6b(ruleset, tmp_path):
+    result = run(ruleset, tmp_path, "F,COAL-2026,1,2026-07-01,2026-06-01,400000 USD\n")
+    [amount] = line(result, "6b").amounts
+    assert amount.credit == Decimal(10000) and amount.phase_out is None
+    assert not line(result, "6a").amounts  # not a Part IV line: nothing reaches line 74 or 6a
+    [sheet] = result.worksheets
+    assert sheet.part_iv() == {}
+
+
+@pytest.mark.parametrize("produced,sold,earns", [("2025-09-01", "2025-10-01", False),  # calendar 2025: not yet
+                                                 ("2026-01-02", "2026-01-05", True),
+                                                 ("2029-12-31", "2030-01-15", True),
+                                                 ("2030-01-01", "2030-03-01", False)])
+def test_metallurgical_coal_on_both_sides_of_its_dates(ruleset, tmp_path, produced, sold, earns):
+    result = run(ruleset, tmp_path, f"F,COAL-2026,1,{sold},{produced},400000 USD\n")
+    [sheet] = result.worksheets
+    assert bool(sheet.lines["6b"].amounts) is earns
+    assert len(sheet.rejected) == (0 if earns else 1)
+
+
+def test_the_january_2024_edition_has_no_line_6b(tmp_path):
+    old = load_ruleset(ROOT, known_on=JANUARY_2024)
+    assert "6b" not in old.credits
+    result = run(old, tmp_path, "F,COAL-2026,1,2026-07-01,2026-06-01,400000 USD\n")
+    [sheet] = result.worksheets
+    [rejected] = sheet.rejected
+    assert "no rule for a metallurgical_coal is in force" in rejected.reason
+
+
+# --- the taxpayer: a foreign-influenced entity earns nothing, and the record says why -------------
+def test_a_taxpayer_owned_30_percent_by_a_specified_foreign_entity_earns_nothing(ruleset, tmp_path):
+    sales = tmp_path / "sales.csv"
+    sales.write_text("facility,product,units,sale_date\nF,INV-SFE-30-2026,10,2026-03-01\n")
+    catalog, ledger = load([CATALOG], sales, ruleset)
+    result = compute(catalog, ledger, ruleset)
+    [sheet] = result.worksheets
+    assert sheet.total == 0 and not sheet.amounts
+    [rejected] = sheet.rejected
+    assert rejected.outcome == "rejected"
+    assert "Taxpayer is not a foreign-influenced entity" in rejected.reason
+    assert "(bb) no single specified foreign entity owns at least 25 percent" in rejected.reason
+    failed = next(c for c in rejected.decision.considered if c.rule == "pfe.taxpayer.foreign_influenced_entity")
+    assert [c.sentence() for c in failed.failed] == \
+        ["largest_specified_foreign_entity_ownership 30 % is not less than 25 %"]
+
+
+# --- the example catalog, product by product ------------------------------------------------------
+EXPECTED = {
+    "BLADE-SOLD-2027": ("qualified", "2b"), "BLADE-SOLD-2028": ("rejected", None),
+    "BLADE-MADE-2028": ("rejected", None),
+    "COAL-2025": ("rejected", None), "COAL-2026": ("qualified", "6b"), "COAL-2029-SOLD-2030": ("qualified", "6b"),
+    "COAL-2030": ("rejected", None), "LIOH-2031": ("qualified", "6a"),
+    "MOD-NO-EQUIP-2025": ("qualified", "5b"), "MOD-NO-EQUIP-2026": ("rejected", None),
+    "MOD-EQUIP-2026": ("qualified", "5b"),
+    "INTEGRATED-2026": ("qualified", "1e"), "INTEGRATED-2027": ("qualified", "1e"),
+    "INTEGRATED-2027-LOW": ("rejected", None),
+    "INV-55-2027": ("qualified", "3c"), "INV-54.9-2027": ("rejected", None),
+    "INV-BINDING-2026": ("qualified", "3c"), "INV-BINDING-2027": ("rejected", None),
+    "CELL-80-2029": ("qualified", "5a"), "CELL-79.9-2029": ("rejected", None),
+    "LIOH-ANY-2028": ("qualified", "6a"), "INV-SFE-30-2026": ("rejected", None),
+    "INV-FY-2025": ("undetermined", None),
+}
+
+
+def test_the_example_catalog_shows_each_change(ruleset):
+    rows = read_catalog(CATALOG, ruleset)
+    with Decider(ruleset) as decider:
+        decisions = {d.product: d for d in decide_rows(rows, decider)}  # each at its own sale date
+    assert {p: (d.outcome, d.line) for p, d in decisions.items()} == EXPECTED
+    assert [f.kind for f in decisions["BLADE-SOLD-2028"].flags] == ["interpretation", "not_stated"]
+    assert "termination.wind.sold_after_2027" in decisions["BLADE-SOLD-2028"].flags[0].message
+    assert [f.kind for f in decisions["INV-FY-2025"].flags] == ["not_stated"]
+    assert decisions["INV-FY-2025"].dates["taxable_year_begins"] == "2025-10-01"
