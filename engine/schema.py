@@ -18,7 +18,8 @@ PARAM_KEYS = {"label", "description", "unit", "values", "references", "keyed_on"
 PARAM_REQUIRED = {"label", "description", "unit", "values", "references"}
 RULE_KEYS = {"id", "stage", "family", "line", "label", "text", "cite", "in_force", "when", "then",
              "notes", "review", "enacted", "review_when"}
-RULE_REQUIRED = RULE_KEYS - {"notes", "review", "enacted", "then", "review_when"}  # then: required unless the stage requires
+# `then` is required of derive and choose rules only (the loader checks it by stage)
+RULE_REQUIRED = RULE_KEYS - {"notes", "review", "enacted", "then", "review_when"}
 CITE_KEYS = {"instructions", "irc", "form", "regulations", "statute"}
 CITE_REQUIRED = {"instructions", "irc"}
 IN_FORCE_KEYS = {"from", "to", "keyed_on", "ended"}  # ended: the date the end (to) was enacted

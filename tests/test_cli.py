@@ -140,3 +140,19 @@ def test_xlsx_catalog(tmp_path):
     assert records[0]["explanation"]["considered"]
     assert any(c["rule"] == "inverter.commercial" and c["result"] == "holds"
                for c in records[0]["explanation"]["considered"])
+
+
+def test_the_example_catalogs_put_a_product_on_every_line():
+    """One product of every Part II line, each on its line; nothing in them is an error row."""
+    examples = ROOT / "examples"
+    result = run("classify", examples / "catalog_part_ii.yaml", examples / "catalog_minerals.yaml", CATALOG,
+                 examples / "catalog_2025_amendments.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)
+    assert not [r for r in records if r["outcome"] == "error"]
+    qualified_lines = {r["line"] for r in records if r["outcome"] == "qualified"}
+    every_line = {"1a", "1b", "1c", "1d", "1e", "1f", "1g", "2a", "2b", "2c", "2d", "2e", "2f",
+                  "3a", "3b", "3c", "3d", "3e", "3f", "4a", "5a", "5b", "5c", "6a", "6b"}
+    assert every_line <= qualified_lines, sorted(every_line - qualified_lines)
+    part_iv = {r["explanation"]["derived"].get("part_iv_line") for r in records if r["line"] == "6a"}
+    assert len(part_iv - {None}) >= 15
