@@ -127,8 +127,10 @@ class Compiler:
             return out
         return [conj for part in parts for conj in part]
 
-    def conjunction(self, stage: str, conj: list[tuple[Cmp, bool]]) -> dict:
-        return {"$and": [{"_stage": "v:" + stage}, *(self.comparison(c, neg) for c, neg in conj)]}
+    def conjunction(self, rule: Rule, conj: list[tuple[Cmp, bool]]) -> dict:
+        """One disjunct of the rule, on the rule's stage, for the kinds of component it applies to."""
+        kinds = [] if rule.family == "any" else [self._any([{"f_component": "v:" + f} for f in rule.families])]
+        return {"$and": [{"_stage": "v:" + rule.stage}, *kinds, *(self.comparison(c, neg) for c, neg in conj)]}
 
     def comparison(self, cmp: Cmp, negate: bool) -> dict:
         fact = self.ruleset.facts[cmp.fact]
@@ -194,7 +196,7 @@ class Session:
         for rule in self.rules:
             action = self._guard(self._fire(rule))
             for n, conj in enumerate(compiler.variants(rule.when), start=1):
-                match = compiler.conjunction(rule.stage, conj)
+                match = compiler.conjunction(rule, conj)
                 definition[f"{rule.id}#{n}"] = {"pri": 1, "all": [{"m": match}], "run": action}
         for index, stage in enumerate(self.stages):
             following = self.stages[index + 1] if index + 1 < len(self.stages) else None

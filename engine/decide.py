@@ -22,6 +22,7 @@ class Decider:
         self.explainer = Explainer(ruleset)
         self._sessions: dict[tuple, Session] = {}
         self._signatures: dict[When, tuple] = {}
+        self._in_force_cache: dict[Session, list[Rule]] = {}
 
     def rank(self, family: str, rule_id: str) -> int:
         order = self.ruleset.order_for(family)
@@ -51,6 +52,12 @@ class Decider:
             self._sessions[signature] = Session(self.ruleset, when, self.explainer, self.winner)
         return self._sessions[signature]
 
+    def _in_force(self, when: When) -> list[Rule]:
+        key = self.session(when)
+        if key not in self._in_force_cache:
+            self._in_force_cache[key] = [r for r in self.ruleset.rules if r.in_force(when)]
+        return self._in_force_cache[key]
+
     def when_for(self, facts: dict[str, Any], as_of: dt.date | When) -> When:
         """The product's dates: the sale at as_of, its production date if given, and the first day
         of the taxpayer's taxable year if given, else January 1 of the year of sale (a calendar year)."""
@@ -73,11 +80,14 @@ class Decider:
 
     # -- the explainer's side -------------------------------------------------------------------
     def explain(self, facts: dict[str, Any], as_of: When | dt.date) -> tuple[dict[str, RuleResult], dict]:
+        """Every rule in force that applies to the product's kind, clause by clause. Rules of other
+        kinds cannot hold (each names its kind); the agreement check verifies the engine fired none."""
         as_of = as_when(as_of)
         values = dict(facts)
+        family = facts.get("component")
         results: dict[str, RuleResult] = {}
         for stage in self.ruleset.stages:
-            rules = [r for r in self.ruleset.rules if r.stage == stage.name and r.in_force(as_of)]
+            rules = [r for r in self._in_force(as_of) if r.stage == stage.name and r.applies_to(family)]
             for rule in rules:
                 results[rule.id] = self.explainer.evaluate(rule, values, as_of)
             if stage.kind == "derive":
@@ -118,7 +128,7 @@ class Decider:
                derived: dict) -> None:
         for stage, fired in engine.fired.items():
             held = {rid for rid, r in results.items() if r.rule.stage == stage and r.result is True}
-            if set(fired) != held:
+            if set(fired) != held:  # includes a rule of another kind firing: the explainer did not hold it
                 raise EngineError(
                     f"product {product}: the engine and the explainer disagree in stage '{stage}': "
                     f"engine fired {sorted(fired)}, explainer holds {sorted(held)}. This is a bug in "

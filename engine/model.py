@@ -143,8 +143,9 @@ class Rule:
         day = as_when(when).date_for(self.keyed_on)
         return self.in_force_from <= day and (self.in_force_to is None or day <= self.in_force_to)
 
-    def applies_to(self, family: str) -> bool:
-        return family in (self.families or (self.family,)) or self.family == "any"
+    def applies_to(self, family: str | None) -> bool:
+        """The rule applies to this kind of component (a rule for `any` kind applies to all)."""
+        return self.family == "any" or (family is not None and family in (self.families or (self.family,)))
 
     def period(self) -> str:
         key = {"sale": "sold", "production": "produced", "taxable_year": "in taxable years beginning"}[self.keyed_on]
@@ -234,10 +235,10 @@ class RuleSet:
     editions: dict = field(default_factory=dict)  # name -> (label, enacted_by date or None)
 
     def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
+        index = self.__dict__.get("_index")
+        if index is None or len(index) != len(self.rules):
+            index = self.__dict__["_index"] = {r.id: r for r in self.rules}
+        return index[rule_id]
 
     def stage_kind(self, name: str) -> str:
         return next(s.kind for s in self.stages if s.name == name)

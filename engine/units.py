@@ -134,7 +134,7 @@ def compatible(unit: str, canonical: str) -> bool:
 
 
 def plain(value: Decimal) -> str:
-    """Decimal without exponent or trailing zeros: 1.25E+5 -> '125000', 0.0240 -> '0.024'."""
+    """Decimal without exponent or trailing zeros: 1.5E+3 -> '1500', 0.0240 -> '0.024'."""
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -142,7 +142,7 @@ def plain(value: Decimal) -> str:
 
 
 def grouped(value: Decimal) -> str:
-    """Decimal with thousands separators, exact: 1000000 -> '1,000,000', 99.999999 kept."""
+    """Decimal with thousands separators, exact: 1234567.0001 -> '1,234,567.0001'."""
     text = plain(value)
     sign = "-" if text.startswith("-") else ""
     text = text.lstrip("-")
