@@ -44,7 +44,7 @@ def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
     rows = read_rows(path, "catalog")
     seen: dict[str, int] = {}
     for row in rows:
-        _check_columns(row, ruleset.facts, path)
+        check_columns(row, ruleset.facts, path)
         if row.problem is None and row.product in seen:
             row.problem = Problem(row.where, f"product '{row.product}' appears again (first in row "
                                   f"{seen[row.product]})", "give each product a unique id", "product")
@@ -76,7 +76,7 @@ def read_rows(path: Path, what: str) -> list[Row]:
     return rows
 
 
-def _check_columns(row: Row, vocabulary: dict[str, FactDef], path: Path) -> None:
+def check_columns(row: Row, vocabulary: dict[str, FactDef], path: Path) -> None:
     known = [n for n, f in vocabulary.items() if not f.derived]
     for key in row.raw:
         fact = vocabulary.get(key)

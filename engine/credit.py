@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .catalog import Row, _check_columns, normalize, read_rows
+from .catalog import Row, check_columns, normalize, read_rows
 from .decide import Decider
 from .errors import EngineError, InputError, Problem, did_you_mean
 from .model import CreditLine, RuleSet, When
 from .record import QUALIFIED, Decision
-from .units import convert, registry
+from .units import registry
 
 CENT = Decimal("0.01")
 DOLLAR = Decimal("1")
@@ -122,7 +122,7 @@ def read_ledger(path, ruleset: RuleSet) -> list[Row]:
     for row in rows:
         if row.problem is None:
             row.raw = {"product": row.product, **row.raw}
-            _check_columns(row, ruleset.ledger, path)
+            check_columns(row, ruleset.ledger, path)
             normalize(row, ruleset.ledger, ruleset)
             for key, column in ruleset.ledger.items():  # labels keep their spelling; only rules fold case
                 if column.type == "text" and row.problem is None and row.raw.get(key) not in (None, ""):
@@ -339,8 +339,6 @@ def load(catalog_paths, sales_path, ruleset: RuleSet) -> tuple[list[Row], list[R
         raise InputError(Problem("definitions/ledger.yaml", "no ledger vocabulary", "restore definitions/ledger.yaml"))
     return catalog, read_ledger(sales_path, ruleset)
 
-
-__all__ = ["compute", "load", "cents", "dollars", "convert", "CreditRun", "Worksheet", "Amount"]
 
 
 def unit_credit(ruleset: RuleSet, decision: Decision, facts: dict, when: When) -> tuple[Decimal | None, str]:

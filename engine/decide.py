@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from .compile import EngineResult, Session
@@ -165,7 +166,10 @@ class Decider:
         outcome = _Outcome(self, family, as_of, of_family)
         fields = outcome.decide()
         reached = outcome.reached
-        considered = tuple(self._considered(r, r.rule.stage in reached) for r in of_family)
+        near = {r.rule.id for r in relevant([r for r in of_family if rs.stage_kind(r.rule.stage) == "choose"])}
+        considered = tuple(replace(self._considered(r, r.rule.stage in reached),
+                                   relevant=rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near)
+                           for r in of_family)
         base["chain"] = tuple(rid for rid in base["chain"] if rs.rule(rid).stage in reached)
         return Decision(**base, **fields, considered=considered,
                         flags=tuple(outcome.flags) + tuple(self._review_flags(of_family, reached,
@@ -245,8 +249,9 @@ class _Outcome:
                             + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in pending)
                             + (" turns" if len(pending) == 1 else " turn") + " on facts not given")
             near = relevant(rrs)
+            failures = dict.fromkeys(f"{r.rule.line} {_first_failure(r)}" for r in near)
             return dict(outcome=REJECTED, line=None, decided_by=_ids(near),
-                        reason="no Form 7207 line: " + "; ".join(f"{r.rule.line} {_first_failure(r)}" for r in near))
+                        reason="no Form 7207 line: " + "; ".join(failures))
         won = self.decider.winner(self.family, [r.rule.id for r in held])
         order = self.rs.order_for(self.family)
         if won is None:
@@ -321,6 +326,3 @@ def _first_failure(rr: RuleResult) -> str:
 def _failed_words(rr: RuleResult) -> str:
     return "; ".join(c.clause or c.sentence() for c in rr.decisive) or "a condition fails"
 
-
-def rule_of(decider: Decider, rule_id: str) -> Rule:
-    return decider.ruleset.rule(rule_id)

@@ -27,11 +27,12 @@ class Considered:
     missing: tuple[str, ...] = ()  # facts that would settle it
     in_force: str = ""  # the edition that applied: "sold from 2023-01-01", "in taxable years beginning from ..."
     held_by: tuple[Check, ...] = ()  # the clauses that made it hold (the alternative met, for an any)
+    relevant: bool = True  # False: a candidate that failed on the kind it names (mineral tin is not aluminum)
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "stage": self.stage, "line": self.line, "label": self.label,
                 "result": self.result, "citation": self.citation, "text": self.text, "source": self.where,
-                "in_force": self.in_force,
+                "in_force": self.in_force, "relevant": self.relevant,
                 "failed": [c.to_dict() for c in self.failed], "missing": list(self.missing),
                 "checks": [c.to_dict() for c in self.checks]}
 

@@ -8,7 +8,11 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from .record import ERROR, Decision
+from .record import Decision
+
+# With more candidates than this, the text shows in full only those that failed on their own terms
+# and counts the others (which failed on the kind they name); JSON always holds every one.
+FULL_LIST_UP_TO = 8
 
 MARK = {"holds": "+", "fails": "x", "undetermined": "?", "not in force": "-", "not reached": "."}
 
@@ -53,8 +57,10 @@ def explain(d: Decision) -> str:
     if d.facts:
         out.append("  facts:  " + "; ".join(f"{k} {v}" for k, v in d.facts.items()))
     skipped = [c for c in d.considered if c.result == "not reached"]
+    shown_all = sum(1 for c in d.considered if c.stage == "classify") <= FULL_LIST_UP_TO
+    others = [c for c in d.considered if not c.relevant and c.result == "fails" and not shown_all]
     for c in d.considered:
-        if c.result == "not reached":
+        if c.result == "not reached" or c in others:
             continue
         title = f"  {MARK[c.result]} {c.line:<3} {c.label}: {c.result}"
         out.append(f"{title:<48}  [{c.citation}]" if len(title) <= 48 else f"{title}\n{'':<50}[{c.citation}]")
@@ -67,6 +73,10 @@ def explain(d: Decision) -> str:
                 out.append(f"          {clause}")
         if c.missing:
             out.append(f"      would be settled by: {', '.join(c.missing)}")
+    if others:
+        example = others[0].failed[0].sentence() if others[0].failed else ""
+        out.append(f"  ({len(others)} other candidate(s) fail on the kind they name, e.g. {example}; "
+                   "--format json lists them)")
     if skipped:
         stages = sorted({c.stage for c in skipped})
         out.append(f"  ({len(skipped)} rule(s) of the {', '.join(stages)} stage not reached: an earlier stage "
@@ -97,6 +107,3 @@ def to_jsonl(decisions: Iterable[Decision]) -> Iterable[str]:
     for d in decisions:
         yield json.dumps(d.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
 
-
-def is_error(d: Decision) -> bool:
-    return d.outcome == ERROR

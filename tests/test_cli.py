@@ -156,3 +156,20 @@ def test_the_example_catalogs_put_a_product_on_every_line():
     assert every_line <= qualified_lines, sorted(every_line - qualified_lines)
     part_iv = {r["explanation"]["derived"].get("part_iv_line") for r in records if r["line"] == "6a"}
     assert len(part_iv - {None}) >= 15
+
+
+def test_a_rejected_mineral_explains_its_own_forms_and_counts_the_others():
+    minerals = ROOT / "examples" / "catalog_minerals.yaml"
+    out = run("explain", minerals, "--product", "SN-ALPHA-002").output
+    assert "Tin purified to a low alpha emitting tin" in out and "alpha_emission_rate 0.02" in out
+    assert "71 other candidate(s) fail on the kind they name" in out
+    assert "mineral tin is not aluminum" in out and "Aluminum purified" not in out
+    record = json.loads(run("explain", minerals, "--product", "SN-ALPHA-002", "--format", "json").output)[0]
+    assert sum(1 for c in record["explanation"]["considered"] if c["stage"] == "classify") == 73
+
+
+def test_a_rejected_inverter_explains_every_class():
+    out = run("explain", CATALOG, "--product", "INV-480-1000", "--as-of", "2025-06-30").output
+    for line in ("3a", "3b", "3c", "3d", "3e", "3f"):
+        assert f"x {line}" in out
+    assert "other candidate(s)" not in out

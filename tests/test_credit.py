@@ -29,28 +29,20 @@ def line(result, number):
     return sheet.lines[number]
 
 
-def test_line_1a_worked_example(ruleset, tmp_path):
-    result = run(ruleset, tmp_path, "F,CELL-TF-100,500,2025-02-10,,,,\nF,CELL-CR-200,1500,2025-03-15,,,,\n")
-    assert line(result, "1a").aggregate == Decimal(350000)
-    assert line(result, "1a").total == Decimal("14000.00")  # $0.04 per W
-
-
-def test_line_1e_worked_example(ruleset, tmp_path):
-    result = run(ruleset, tmp_path, "F,MOD-100,300,2025-04-01,,,,\nF,MOD-200,400,2025-05-20,,,,\n")
-    assert line(result, "1e").aggregate == Decimal(110000)
-    assert line(result, "1e").total == Decimal("7700.00")  # $0.07 per W
-
-
-def test_line_2b_worked_example(ruleset, tmp_path):
-    result = run(ruleset, tmp_path, "F,BLADE-6MW,3,2025-06-01,,6,,\nF,BLADE-10MW,3,2025-06-02,,10,,\n")
-    assert line(result, "2b").aggregate == Decimal(48_000_000)
-    assert line(result, "2b").total == Decimal("960000.00")  # $0.02 per W
-
-
-def test_line_5a_worked_example(ruleset, tmp_path):
-    result = run(ruleset, tmp_path, "F,CELL-12KWH,50,2025-07-01,,,,\nF,CELL-15KWH,100,2025-07-02,,,,\n")
-    assert line(result, "5a").aggregate == Decimal(2100)
-    assert line(result, "5a").total == Decimal("73500")  # $35 per kWh
+@pytest.mark.parametrize("number,rows,aggregate,credit", [
+    # 500 thin film cells of 100 W and 1,500 crystalline cells of 200 W, at $0.04 per W
+    ("1a", "F,CELL-TF-100,500,2025-02-10,,,,\nF,CELL-CR-200,1500,2025-03-15,,,,\n", 350000, "14000.00"),
+    # 300 modules of 100 W and 400 of 200 W, at $0.07 per W
+    ("1e", "F,MOD-100,300,2025-04-01,,,,\nF,MOD-200,400,2025-05-20,,,,\n", 110000, "7700.00"),
+    # 3 blades for a 6 MW turbine and 3 for a 10 MW turbine, at $0.02 per W
+    ("2b", "F,BLADE-6MW,3,2025-06-01,,6,,\nF,BLADE-10MW,3,2025-06-02,,10,,\n", 48_000_000, "960000.00"),
+    # 50 cells of 12 kWh and 100 of 15 kWh, at $35 per kWh
+    ("5a", "F,CELL-12KWH,50,2025-07-01,,,,\nF,CELL-15KWH,100,2025-07-02,,,,\n", 2100, "73500"),
+], ids=["line 1a", "line 1e", "line 2b", "line 5a"])
+def test_the_instructions_worked_examples(ruleset, tmp_path, number, rows, aggregate, credit):
+    result = run(ruleset, tmp_path, rows)
+    assert line(result, number).aggregate == Decimal(aggregate)
+    assert line(result, number).total == Decimal(credit)
 
 
 def test_a_1000_watt_central_inverter_never_lands_on_3a(ruleset, tmp_path):
