@@ -35,6 +35,11 @@ demo: $(STAMP)
 	$(BIN)/ampc explain examples/catalog.csv --product INV-480-1000 --as-of 2025-06-30
 	@echo; echo "--- one product of every Part II line, and one just outside every threshold ---"
 	$(BIN)/ampc classify examples/catalog_part_ii.yaml examples/catalog_minerals.yaml
+	@echo; echo "--- the decision records (JSON lines, build/records.jsonl), decided again from their own inputs ---"
+	@mkdir -p build
+	-$(BIN)/ampc classify examples/catalog.csv examples/catalog_part_ii.yaml examples/catalog_minerals.yaml \
+	  examples/catalog_with_errors.csv --as-of 2025-06-30 --format jsonl -o build/records.jsonl
+	$(BIN)/ampc verify build/records.jsonl
 	@echo; echo "--- the Form 7207 worksheet for 2025, from a catalog and a sales ledger ---"
 	$(BIN)/ampc credit --catalog examples/credit/catalog.yaml --sales examples/credit/sales.csv --tax-year 2025
 	@echo; echo "--- what the 2025 act changed, product by product ---"

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem, did_you_mean
+from .errors import InputError, Problem, did_you_mean, written
 from .model import FactDef, RuleSet, is_number
 from .units import UnitError, check_unit, convert, parse_decimal, split_quantity
 from .yamlio import load_yaml
@@ -32,25 +32,43 @@ class Row:
     product: str
     description: str = ""
     as_of: dt.date | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)  # the values exactly as read
     units: dict[str, str] = field(default_factory=dict)  # unit given in the column header
     facts: dict[str, Any] = field(default_factory=dict)
     problem: Problem | None = None
+    file: str = ""
+    roles: dict[str, Any] = field(default_factory=dict)  # a ledger row's values by role (facility, units, ...)
 
 
 def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
     """Every entry of the catalog as a Row; a row that cannot be normalized carries its problem."""
-    path = Path(path)
-    rows = read_rows(path, "catalog")
+    return prepare(read_rows(Path(path), "catalog"), ruleset)
+
+
+def prepare(rows: list[Row], ruleset: RuleSet) -> list[Row]:
+    """Check each row's columns and id, and normalize its facts; a bad row carries its problem."""
     seen: dict[str, int] = {}
     for row in rows:
-        check_columns(row, ruleset.facts, path)
+        if row.problem is None:
+            row.problem = column_problem(row, ruleset.facts)
         if row.problem is None and row.product in seen:
             row.problem = Problem(row.where, f"product '{row.product}' appears again (first in row "
                                   f"{seen[row.product]})", "give each product a unique id", "product")
         seen.setdefault(row.product, row.number)
         if row.problem is None:
             normalize(row, ruleset.facts, ruleset)
+    return rows
+
+
+def mapping_rows(items: list[Any], label: str) -> list[Row]:
+    """Rows from mappings already read (a YAML or JSON list of products, the YAML test cases)."""
+    rows = list(_mapping_rows(items))
+    for row in rows:
+        row.file = label
+        row.where = f"{label} {row.where}"
+        if row.problem is not None:
+            row.problem = Problem(f"{label} {row.problem.where}", row.problem.message, row.problem.fix,
+                                  row.problem.key)
     return rows
 
 
@@ -69,6 +87,7 @@ def read_rows(path: Path, what: str) -> list[Row]:
         raise InputError(Problem(str(path), f"unknown {what} format '{suffix}'",
                                  "give a .csv, .xlsx, .json, .jsonl, .yaml or .yml file"))
     for row in rows:
+        row.file = str(path)
         row.where = f"{path} {row.where}"
         if row.problem is not None:
             row.problem = Problem(f"{path} {row.problem.where}", row.problem.message, row.problem.fix,
@@ -76,21 +95,23 @@ def read_rows(path: Path, what: str) -> list[Row]:
     return rows
 
 
-def check_columns(row: Row, vocabulary: dict[str, FactDef], path: Path) -> None:
+def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
+    """The first key of the row that is not a fact a catalog may give, as the row's problem."""
     known = [n for n, f in vocabulary.items() if not f.derived]
     for key in row.raw:
         fact = vocabulary.get(key)
         if fact is None:
-            raise InputError(Problem(row.where, f"unknown column or key '{key}'"
-                                     f"{did_you_mean(key, known + list(RESERVED))}",
-                                     "rename it to a fact from `ampc facts`, or remove it", key))
+            return Problem(row.where, f"unknown column or key '{key}'"
+                           f"{did_you_mean(str(key), known + list(RESERVED))}",
+                           "rename it to a fact from `ampc facts`, or remove it", str(key))
         if fact.computed:
-            raise InputError(Problem(row.where, f"'{key}' is computed from other facts, not read from a catalog",
-                                     "remove the column and give the facts it is computed from "
-                                     "(`ampc facts` shows them)", key))
+            return Problem(row.where, f"'{key}' is computed from other facts, not read from a catalog",
+                           "remove the column and give the facts it is computed from "
+                           "(`ampc facts` shows them)", key)
         if fact.derived:
-            raise InputError(Problem(row.where, f"'{key}' is concluded by the rules, not read "
-                                     "from a catalog", "remove the column; the decision record shows it", key))
+            return Problem(row.where, f"'{key}' is concluded by the rules, not read "
+                           "from a catalog", "remove the column; the decision record shows it", key)
+    return None
 
 
 def _header(path: Path, names: list[str]) -> list[tuple[str, str]]:
@@ -98,7 +119,7 @@ def _header(path: Path, names: list[str]) -> list[tuple[str, str]]:
     for index, name in enumerate(names, start=1):
         match = _HEADER.match(str(name or ""))
         if not match:
-            raise InputError(Problem(f"{path} header, column {index}", f"cannot read the column name {name!r}",
+            raise InputError(Problem(f"{path} header, column {index}", f"cannot read the column name {written(name)}",
                                      "write a fact name, optionally with its unit: ac_capacity [kW]"))
         fact, unit = match.group(1), match.group(2) or ""
         if unit:
@@ -144,7 +165,7 @@ def _reserved(row: Row, values: dict) -> None:
         try:
             row.as_of = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of).strip())
         except ValueError:
-            row.problem = row.problem or Problem(row.where, f"as_of {as_of!r} is not a date",
+            row.problem = row.problem or Problem(row.where, f"as_of {written(as_of)} is not a date",
                                                  "write it as YYYY-MM-DD", "as_of")
 
 
@@ -201,6 +222,10 @@ def _document_rows(path: Path, suffix: str) -> Iterator[Row]:
     if not isinstance(data, list):
         raise InputError(Problem(str(path), "expected a list of products (or 'products:' with a list)",
                                  "write one mapping per product, each with a 'product' key"))
+    yield from _mapping_rows(data)
+
+
+def _mapping_rows(data: list[Any]) -> Iterator[Row]:
     for index, item in enumerate(data, start=1):
         line = getattr(item, "line", 0)
         where = f"product #{index}" + (f" (line {line})" if line else "")
@@ -253,7 +278,7 @@ def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet)
         word = str(raw).strip().lower()
         if word in TRUE or word in FALSE:
             return word in TRUE
-        raise UnitError(f"{raw!r} is not true or false", "write true or false (or yes / no)")
+        raise UnitError(f"{written(raw)} is not true or false", "write true or false (or yes / no)")
     if fact.type == "enum":
         return _member(fact, raw)
     if fact.type == "set":
@@ -267,7 +292,7 @@ def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet)
         try:
             return dt.date.fromisoformat(str(raw).strip())
         except ValueError:
-            raise UnitError(f"{raw!r} is not a date", "write it as YYYY-MM-DD")
+            raise UnitError(f"{written(raw)} is not a date", "write it as YYYY-MM-DD")
     return fold_text(raw)
 
 
@@ -281,16 +306,16 @@ def _member(fact: FactDef, raw: Any) -> str:
     for value in fact.values:
         if text.lower() == value.lower():
             return value
-    raise UnitError(f"{text!r} is not an allowed value{did_you_mean(text, fact.values)}",
+    raise UnitError(f"{written(text)} is not an allowed value{did_you_mean(text, fact.values)}",
                     f"use one of: {', '.join(fact.values)}")
 
 
 def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Decimal:
     if isinstance(raw, bool):
-        raise UnitError(f"{raw!r} is not a quantity", f"write a number with its unit, e.g. '125 {fact.unit}'")
+        raise UnitError(f"{written(raw)} is not a quantity", f"write a number with its unit, e.g. '125 {fact.unit}'")
     if isinstance(raw, dict):
         if set(raw) - {"value", "unit"} or "value" not in raw:
-            raise UnitError(f"{raw!r} is not {{value, unit}}", "write {value: 125, unit: kW}")
+            raise UnitError(f"{written(raw)} is not {{value, unit}}", "write {value: 125, unit: kW}")
         value = raw["value"] if is_number(raw["value"]) else parse_decimal(str(raw["value"]))
         unit = str(raw.get("unit") or "")
     elif is_number(raw):
@@ -305,7 +330,7 @@ def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> De
     unit = unit or header_unit
     if not unit:
         if not fact.bare_number:
-            raise UnitError(f"{raw!r} has no unit, and {fact.name} does not take a bare number",
+            raise UnitError(f"{written(raw)} has no unit, and {fact.name} does not take a bare number",
                             f"write its unit, e.g. '{raw} {fact.unit}' (a fraction such as 0.999 is '99.9 %')")
         return Decimal(value)  # a bare number is read in the canonical unit
     return convert(Decimal(value), unit, fact.unit, ruleset.refusals)

@@ -11,12 +11,13 @@ import click
 from tabulate import tabulate
 
 from . import __version__, report
-from .catalog import read_catalog
+from . import records as R
 from .decide import Decider
-from .errors import AmpcError, InputError, ValidationFailed, did_you_mean
+from .errors import AmpcError, InputError, ValidationFailed, did_you_mean, written
 from .loader import default_root, load_ruleset
 from .loader import validate as validate_rules
 from .run import decide_rows, has_errors
+from .run import read as read_catalogs
 
 EXIT_OK, EXIT_FOUND, EXIT_INPUT = 0, 1, 2
 
@@ -27,7 +28,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-06-30")
+        raise click.BadParameter(f"{written(value)} is not a date; write YYYY-MM-DD, e.g. 2025-06-30")
 
 
 rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -60,13 +61,10 @@ def main() -> None:
 
 
 def _read(catalogs: tuple[Path, ...], ruleset):
-    rows = []
     try:
-        for catalog in catalogs:
-            rows.extend(read_catalog(catalog, ruleset))
+        return read_catalogs(catalogs, ruleset)
     except InputError as exc:
         _fail(exc)
-    return rows
 
 
 @main.command()
@@ -93,9 +91,9 @@ def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, as_of: d
             decisions = list(decide_rows(rows, decider, as_of))
     if fmt == "table":
         text = report.table(decisions) + "\n\n" + report.summary(decisions) + "\n"
-        errors = [d for d in decisions if d.error]
-        for d in errors:
-            text += f"\nerror in {d.error['where']}: {d.error['message']}\n    fix: {d.error['fix']}\n"
+        for d in decisions:
+            if isinstance(d, R.ErrorRecord):
+                text += f"\nerror in {d.error.where}: {d.error.message}\n    fix: {d.error.fix}\n"
     elif fmt == "json":
         text = report.to_json(decisions)
     else:
@@ -132,7 +130,8 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
     if fmt == "json":
         click.echo(report.to_json(decisions), nl=False)
     else:
-        click.echo("\n\n".join(report.explain(d) for d in decisions))
+        labels = {p.id: p.label for p in ruleset.params.values()}
+        click.echo("\n\n".join(report.explain(d, labels) for d in decisions))
     sys.exit(EXIT_FOUND if has_errors(decisions) else EXIT_OK)
 
 
@@ -177,7 +176,7 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: s
         click.echo(text, nl=False)
     if run.errors and (output or fmt != "table"):
         for problem in run.errors:
-            click.echo(f"error: {problem}", err=True)
+            click.echo(f"error: {worksheet.problem_text(problem)}", err=True)
     sys.exit(EXIT_FOUND if run.errors else EXIT_OK)
 
 
@@ -200,6 +199,7 @@ def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: 
     a date (the bundled rules as enacted by it), or a directory holding rules/ and definitions/.
     """
     from .diff import diff, resolve
+    from .worksheet import unit_credit_text
     try:
         old_set, old_label = resolve(old)
         new_set, new_label = resolve(new)
@@ -209,10 +209,14 @@ def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: 
     except ValidationFailed as exc:
         click.echo(f"error: a rule set has problems:\n{exc}", err=True)
         sys.exit(EXIT_INPUT)
+    def side(s, ruleset) -> dict:
+        return {**R.to_builtins(s), "credit_text": unit_credit_text(s.outcome, s.credit, ruleset)}
+
     if fmt == "json":
         click.echo(json.dumps({"old": report.old_label, "new": report.new_label, "summary": report.counts(),
-                               "changes": [{"product": c.product, "changed": list(c.what), "old": c.old.to_dict(),
-                                            "new": c.new.to_dict()} for c in report.changes],
+                               "changes": [{"product": c.product, "changed": list(c.what),
+                                            "old": side(c.old, old_set), "new": side(c.new, new_set)}
+                                           for c in report.changes],
                                "errors": [p.to_dict() for p in report.errors]}, indent=2))
     else:
         click.echo(f"old: {report.old_label}\nnew: {report.new_label}\n")
@@ -220,7 +224,8 @@ def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: 
         for c in report.changes:
             rows.append([c.product, ", ".join(c.what),
                          f"{c.old.outcome} {c.old.line or ''}".strip(), f"{c.new.outcome} {c.new.line or ''}".strip(),
-                         c.old.credit_text, c.new.credit_text,
+                         unit_credit_text(c.old.outcome, c.old.credit, old_set),
+                         unit_credit_text(c.new.outcome, c.new.credit, new_set),
                          ", ".join(c.old.decided_by) or "(no rule in force)",
                          ", ".join(c.new.decided_by) or "(no rule in force)"])
         click.echo(tabulate(rows, headers=["product", "changed", "old", "new", "old credit", "new credit",
@@ -232,6 +237,43 @@ def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: 
         for problem in report.errors:
             click.echo(f"error: {problem}", err=True)
     sys.exit(EXIT_FOUND if report.errors else EXIT_OK)
+
+
+@main.command()
+@click.argument("records_file", metavar="RECORDS", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@rules_option
+def verify(records_file: Path, fmt: str, rules_dir: Path | None) -> None:
+    """Decide every record of RECORDS (JSONL from `ampc classify`) again from its own inputs and dates.
+
+    Each record is identical, the same decision under other rules or software, or different (each
+    changed outcome, rule and clause named). Exit status: 0 all identical or the same decision,
+    1 some differ or a line is not a record, 2 the file or the rule set cannot be used.
+    """
+    from .verify import read_records
+    from .verify import verify as verify_records
+    ruleset = _load(rules_dir)
+    good, problems = [], []
+    try:
+        for number, item in read_records(records_file):
+            (good if isinstance(item, (R.Decision, R.ErrorRecord)) else problems).append((number, item))
+    except InputError as exc:
+        _fail(exc)
+    results = list(verify_records(good, ruleset))
+    problems = [p for _, p in problems]
+    if fmt == "json":
+        click.echo(json.dumps({"results": R.to_builtins(results), "errors": R.to_builtins(problems)},
+                              indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.verify_text(results, problems), nl=False)
+    sys.exit(EXIT_FOUND if problems or any(v.status == "different" for v in results) else EXIT_OK)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["record", "error", "worksheet"]))
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a decision record, an error record, or the credit worksheet."""
+    click.echo(json.dumps(R.schema(kind), indent=2, ensure_ascii=False))
 
 
 @main.command()

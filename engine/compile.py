@@ -9,7 +9,13 @@ durable-rules keeps process-global state, swallows exceptions raised in actions,
     comparison is compiled to integer comparisons, so the engine's boundaries are exact decimals;
   - every action is wrapped: an exception is recorded and raised after the run, never swallowed.
 Stages chain forward: a stage's rules fire on the stage's fact and record what they conclude;
-a lowest-priority rule then asserts the next stage's fact carrying those conclusions.
+a lowest-priority rule then asserts the next stage's fact carrying those conclusions. A derived
+true/false fact is false when every rule of the product's kind that concludes it fails (as the
+explainer reads it), so each such rule is compiled twice: its condition, and its condition negated.
+
+The compiled form is independent of the explainer: it reads each threshold from the rule set
+(the parameter's value in force, converted to the fact's unit) and applies the declared precedence
+itself, so that the agreement of the two is a check, not a tautology.
 """
 
 from __future__ import annotations
@@ -25,12 +31,13 @@ import durable_rules_engine
 from durable import engine as durable
 
 from .errors import EngineError
-from .evaluate import Explainer, NotStated
 from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
+from .units import convert
 
 SCALE = 10**18
 LIMIT = 2**63 - 1
 NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
+KIND = "f_component"  # the engine field naming the product's kind, which rules of a family match
 _names = itertools.count()
 
 
@@ -91,6 +98,7 @@ def encode(facts: dict[str, Any], vocab: dict[str, FactDef]) -> dict:
 
 
 def _numeric(key: str, op: str, whole: int, frac: int) -> dict:
+    """One exact comparison of a quantity or date field (whole and fraction) with a threshold."""
     i, f = f"{key}__i", f"{key}__f"
     if op == "is":
         return {"$and": [{i: whole}, {f: frac}]}
@@ -101,17 +109,44 @@ def _numeric(key: str, op: str, whole: int, frac: int) -> dict:
     return {"$or": [{outer: {i: whole}}, {"$and": [{i: whole}, {strict: {f: frac}}]}]}
 
 
-class Compiler:
-    """Turns the rule set, as of one date, into an engine ruleset definition."""
+# the operator that holds exactly when the given one fails, on a known value
+_NEGATE = {"is": "is_not", "at_least": "less_than", "more_than": "at_most", "at_most": "more_than",
+           "less_than": "at_least"}
+UNSTATED = object()  # a parameter with no value in force: the law states no threshold for the date
 
-    def __init__(self, ruleset: RuleSet, explainer: Explainer, when: When | dt.date):
+
+class Compiler:
+    """Turns the rule set, as of one date, into an engine ruleset definition.
+
+    A condition holds in the engine only when it is true on the facts given: a comparison on a fact
+    not given, or against a threshold the law does not state for the date, never matches, negated or
+    not. So a rule fires exactly when its three-valued result is true (`not` of unknown is unknown).
+    """
+
+    def __init__(self, ruleset: RuleSet, when: When | dt.date):
         self.ruleset = ruleset
-        self.explainer = explainer
         self.as_of = as_when(when)
+
+    def threshold(self, cmp: Cmp) -> Any:
+        """The value the condition compares with: its literal, or its parameter's value in force on
+        the parameter's key date, in the fact's canonical unit; UNSTATED if the law states none."""
+        if not cmp.param:
+            return cmp.literal
+        param = self.ruleset.params[cmp.param]
+        value = param.at(self.as_of)
+        if value is None:
+            return UNSTATED
+        unit = self.ruleset.facts[cmp.fact].unit
+        if self.ruleset.facts[cmp.fact].type != "quantity" or param.unit == unit:
+            return value
+        if isinstance(value, tuple):
+            return tuple(convert(v, param.unit, unit) for v in value)
+        return convert(value, param.unit, unit)
 
     def variants(self, cond: Cond, negate: bool = False) -> list[list[tuple[Cmp, bool]]]:
         """The condition in disjunctive normal form: a list of conjunctions of (comparison, negated).
 
+        `not` is pushed down to the comparisons (De Morgan, which holds in three-valued logic too).
         The engine's C core limits one rule to 32 expressions, so each disjunct becomes its own
         engine rule; together they fire exactly when the condition holds.
         """
@@ -129,41 +164,46 @@ class Compiler:
 
     def conjunction(self, rule: Rule, conj: list[tuple[Cmp, bool]]) -> dict:
         """One disjunct of the rule, on the rule's stage, for the kinds of component it applies to."""
-        kinds = [] if rule.family == "any" else [self._any([{"f_component": "v:" + f} for f in rule.families])]
+        kinds = [] if rule.family == "any" else [self._any([{KIND: "v:" + f} for f in rule.families])]
         return {"$and": [{"_stage": "v:" + rule.stage}, *kinds, *(self.comparison(c, neg) for c, neg in conj)]}
 
     def comparison(self, cmp: Cmp, negate: bool) -> dict:
+        """One comparison, or its negation: matches only a fact that is given and decides it."""
         fact = self.ruleset.facts[cmp.fact]
         key = _key(cmp.fact)
-        expected = self.explainer.expected(cmp, self.as_of)
-        if isinstance(expected, NotStated):
+        expected = self.threshold(cmp)
+        if expected is UNSTATED:
             return NEVER  # the law states no threshold for the date: never holds (undetermined)
         if fact.type == "bool":
             return {key: (not expected) if negate else expected}
         if fact.type in ("enum", "text"):
             wanted = (expected,) if cmp.op == "is" else tuple(expected)
-            if negate:
-                if fact.type == "text":
-                    raise EngineError(f"{cmp.where}: a negated condition on free text '{cmp.fact}' cannot be "
-                                      "compiled (fix: make the fact an enum with its allowed values)")
-                wanted = tuple(v for v in fact.values if v not in wanted)
+            if negate:  # given, and none of the values
+                return {"$and": [{"$ex": {key: 1}}, *({"$neq": {key: "v:" + v}} for v in wanted)]}
             return self._any([{key: "v:" + v} for v in wanted])
-        if fact.type == "set":
+        if fact.type == "set":  # one_of: the set includes one of the values (every member is sent)
             if negate:
-                return {"$and": [{f"{key}__{v}": False} for v in expected]} if len(expected) > 1 \
-                    else {f"{key}__{expected[0]}": False}
+                return self._all([{f"{key}__{v}": False} for v in expected])
             return self._any([{f"{key}__{v}": True} for v in expected])
         # quantity or date: exact integer comparisons, guarded by the field's presence
         values = tuple(expected) if cmp.op == "one_of" else (expected,)
         op = "is" if cmp.op == "one_of" else cmp.op
         split = [(v.toordinal(), 0) if isinstance(v, dt.date) else _split(v, cmp.fact) for v in values]
         if negate:
-            neg = "is_not" if op == "is" else _NEGATE[op]
-            body = [_numeric(key, neg, w, f) for w, f in split]
-            test = {"$and": body} if len(body) > 1 else body[0]
+            test = self._all([_numeric(key, _NEGATE[op], w, f) for w, f in split])
         else:
             test = self._any([_numeric(key, op, w, f) for w, f in split])
         return {"$and": [{"$ex": {f"{key}__i": 1}}, test]}
+
+    def winner(self, family: str, fired: list[str]) -> str | None:
+        """The class rule that decides among those that fired: the only one; else, if the declared
+        precedence for the family orders every one of them, the earliest in it; else none."""
+        if len(fired) == 1:
+            return fired[0]
+        order = self.ruleset.order_for(family)
+        if not fired or not order or any(rid not in order.order for rid in fired):
+            return None
+        return min(fired, key=order.order.index)
 
     @staticmethod
     def _any(parts: list[dict]) -> dict:
@@ -171,33 +211,46 @@ class Compiler:
             return NEVER
         return {"$or": parts} if len(parts) > 1 else parts[0]
 
-
-_NEGATE = {"at_least": "less_than", "more_than": "at_most", "at_most": "more_than", "less_than": "at_least"}
+    @staticmethod
+    def _all(parts: list[dict]) -> dict:
+        if not parts:  # the loader refuses an empty one_of; a parameter's list is never empty either
+            raise EngineError("a negated condition compares with an empty list of values")
+        return {"$and": parts} if len(parts) > 1 else parts[0]
 
 
 class Session:
     """One engine ruleset for one rule set and as-of date; decide() runs one product in isolation."""
 
-    def __init__(self, ruleset: RuleSet, when: When | dt.date, explainer: Explainer | None = None,
-                 winner: Callable[[str, list[str]], str | None] | None = None):
+    def __init__(self, ruleset: RuleSet, when: When | dt.date, explainer: Any = None, winner: Any = None):
+        # explainer and winner are accepted and ignored, for one release: the engine no longer
+        # borrows the explainer's thresholds or the decider's precedence (it computes both itself)
         self.ruleset = ruleset
         as_of = as_when(when)
         self.as_of = as_of
-        self.explainer = explainer or Explainer(ruleset)
-        self.winner = winner or (lambda family, fired: fired[0] if len(fired) == 1 else None)
         self.stages = [s.name for s in ruleset.stages]
         self.rules = [r for r in ruleset.rules if r.in_force(as_of)]
         self._sids = itertools.count()
         self._run: dict[str, Any] = {}
         self._errors: list[str] = []
         self._handle = None
-        compiler = Compiler(ruleset, self.explainer, as_of)
+        compiler = self._compiler = Compiler(ruleset, as_of)
+        # per derive stage, each true/false fact it concludes and the rules that conclude it
+        self._concluding: dict[str, dict[str, list[Rule]]] = {s: {} for s in self.stages}
         definition: dict[str, dict] = {}
         for rule in self.rules:
             action = self._guard(self._fire(rule))
             for n, conj in enumerate(compiler.variants(rule.when), start=1):
                 match = compiler.conjunction(rule, conj)
                 definition[f"{rule.id}#{n}"] = {"pri": 1, "all": [{"m": match}], "run": action}
+            booleans = [f for f in rule.then if ruleset.facts[f].type == "bool"]
+            if ruleset.stage_kind(rule.stage) != "derive" or not booleans:
+                continue
+            for fact in booleans:
+                self._concluding[rule.stage].setdefault(fact, []).append(rule)
+            failed = self._guard(self._fail(rule))
+            for n, conj in enumerate(compiler.variants(rule.when, negate=True), start=1):
+                match = compiler.conjunction(rule, conj)
+                definition[f"{rule.id}#fails{n}"] = {"pri": 1, "all": [{"m": match}], "run": failed}
         for index, stage in enumerate(self.stages):
             following = self.stages[index + 1] if index + 1 < len(self.stages) else None
             definition[f"$advance.{stage}"] = {"pri": 1000, "all": [{"m": {"_stage": "v:" + stage}}],
@@ -228,16 +281,27 @@ class Session:
                 self._run["derived"].update(rule.then)
         return action
 
+    def _fail(self, rule: Rule) -> Callable:
+        def action(c: Any) -> None:
+            self._run["failed"].add(rule.id)
+        return action
+
     def _advance(self, stage: str, following: str | None) -> Callable:
         def action(c: Any) -> None:
             self._run["stages_run"].append(stage)
+            kind = c.m._d.get(KIND)
+            kind = kind[2:] if isinstance(kind, str) else None
+            for fact, rules in self._concluding[stage].items():
+                mine = [r.id for r in rules if r.applies_to(kind)]
+                if mine and all(rid in self._run["failed"] for rid in mine):  # none holds, none is open
+                    self._run["derived"].setdefault(fact, False)
             if self.ruleset.stage_kind(stage) == "choose":
                 fired = self._run["fired"][stage]
                 by_family: dict[str, list[str]] = {}
                 for rid in fired:
                     by_family.setdefault(self.ruleset.rule(rid).family, []).append(rid)  # choose rules: one family
                 for family, ids in by_family.items():
-                    won = self.winner(family, ids)
+                    won = self._compiler.winner(family, ids)
                     if won:
                         self._run["derived"].update(self.ruleset.rule(won).then)
             if following is None:
@@ -253,7 +317,8 @@ class Session:
         if self._handle is None:
             raise EngineError("the engine session is closed")
         sid = str(next(self._sids))
-        self._run = {"fired": {s: [] for s in self.stages}, "derived": {}, "stages_run": [], "done": False}
+        self._run = {"fired": {s: [] for s in self.stages}, "failed": set(), "derived": {}, "stages_run": [],
+                     "done": False}
         self._errors.clear()
         message = encode(facts, self.ruleset.facts)
         message.update({"sid": sid, "_stage": "v:" + self.stages[0]})

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any
 
+from . import records as R
 from .compile import EngineResult, Session
 from .errors import EngineError
-from .evaluate import Explainer, RuleResult, show
+from .evaluate import Explainer, RuleResult
 from .model import Rule, RuleSet, When, as_when
-from .record import QUALIFIED, REJECTED, UNDETERMINED, Considered, Decision, Flag
 
 RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
 
@@ -24,6 +23,7 @@ class Decider:
         self._sessions: dict[tuple, Session] = {}
         self._signatures: dict[When, tuple] = {}
         self._in_force_cache: dict[Session, list[Rule]] = {}
+        self._ident: R.RuleSetId | None = None
 
     def rank(self, family: str, rule_id: str) -> int:
         order = self.ruleset.order_for(family)
@@ -64,8 +64,9 @@ class Decider:
         of the taxpayer's taxable year if given, else January 1 of the year of sale (a calendar year)."""
         if isinstance(as_of, When):
             return as_of
-        production = facts.get("production_date") or as_of
-        taxable = facts.get("taxable_year_begins") or dt.date(as_of.year, 1, 1)
+        roles = self.ruleset.roles
+        production = facts.get(roles["production_date"]) or as_of
+        taxable = facts.get(roles["taxable_year_begins"]) or dt.date(as_of.year, 1, 1)
         return When(as_of, production, taxable)
 
     def close(self) -> None:
@@ -85,7 +86,7 @@ class Decider:
         kinds cannot hold (each names its kind); the agreement check verifies the engine fired none."""
         as_of = as_when(as_of)
         values = dict(facts)
-        family = facts.get("component")
+        family = facts.get(self.ruleset.role("kind"))
         results: dict[str, RuleResult] = {}
         for stage in self.ruleset.stages:
             rules = [r for r in self._in_force(as_of) if r.stage == stage.name and r.applies_to(family)]
@@ -118,12 +119,14 @@ class Decider:
 
     # -- one product -----------------------------------------------------------------------------
     def decide(self, product: str, facts: dict[str, Any], as_of: dt.date | When, description: str = "",
-               row: int | None = None) -> Decision:
+               source: R.Source | None = None, inputs: R.Inputs | None = None,
+               sale_from: str = "option") -> R.Decision:
         when = self.when_for(facts, as_of)
         engine = self.session(when).decide(facts)
         results, derived = self.explain(facts, when)
         self._agree(product, engine, results, derived)
-        return self._record(product, facts, when, description, row, engine, results, derived)
+        return self._record(product, facts, when, description, engine, results, derived,
+                            source or R.Source(), inputs or R.Inputs(), sale_from)
 
     def _agree(self, product: str, engine: EngineResult, results: dict[str, RuleResult],
                derived: dict) -> None:
@@ -132,51 +135,79 @@ class Decider:
             if set(fired) != held:  # includes a rule of another kind firing: the explainer did not hold it
                 raise EngineError(
                     f"product {product}: the engine and the explainer disagree in stage '{stage}': "
-                    f"engine fired {sorted(fired)}, explainer holds {sorted(held)}. This is a bug in "
-                    "ampc; please report it with this product's facts.")
+                    f"engine fired {', '.join(sorted(fired)) or 'none'}, explainer holds "
+                    f"{', '.join(sorted(held)) or 'none'}. This is a bug in ampc; please report it with "
+                    "this product's facts.")
         engine_derived = {k: v for k, v in engine.derived.items() if v is not False}
         explained = {k: v for k, v in derived.items() if v is not False}
         if engine_derived != explained:
-            raise EngineError(f"product {product}: derived facts differ: engine {engine_derived}, "
-                              f"explainer {explained}. This is a bug in ampc.")
+            def listed(d: dict) -> str:
+                return ", ".join(f"{k} = {_plain(v)}" for k, v in sorted(d.items())) or "none"
+            raise EngineError(f"product {product}: derived facts differ: engine {listed(engine_derived)}; "
+                              f"explainer {listed(explained)}. This is a bug in ampc.")
 
-    def _considered(self, rr: RuleResult, reached: bool = True) -> Considered:
+    def typed_facts(self, facts: dict[str, Any]) -> dict[str, R.Value]:
+        vocab = self.ruleset.facts
+        return {k: R.typed(v, vocab[k].unit) for k, v in sorted(facts.items()) if v is not None}
+
+    def _clauses(self, rr: RuleResult) -> tuple[R.Clause, ...]:
+        decisive = {id(c) for c in rr.decisive}
+        vocab = self.ruleset.facts
+        out = []
+        for c in rr.checks:
+            fact = vocab[c.cmp.fact]
+            threshold = c.expected if isinstance(c.expected, R.NotStatedByLaw) else R.typed(c.expected, fact.unit)
+            out.append(R.Clause(
+                rule=rr.rule.id, fact=c.cmp.fact, op=c.cmp.op, threshold=threshold,
+                actual=R.typed(c.actual, fact.unit), verdict=VERDICT[c.passed], param=c.cmp.param or None,
+                param_from=c.since, clause=c.cmp.clause, path=c.path, derived=c.derived,
+                decisive=id(c) in decisive))
+        return tuple(out)
+
+    def _considered(self, rr: RuleResult, reached: bool, relevant: bool) -> R.Considered:
         rule = rr.rule
+        in_force = R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to)
+        cite = {k: str(v) for k, v in rule.cite.items()}
         if not reached:  # an earlier stage settled the product; this rule did not take part
-            return Considered(rule.id, rule.stage, rule.line, rule.label, "not reached", rule.citation(),
-                              rule.text, rule.where, (), (), (), rule.period())
-        failed = rr.decisive if rr.result is False else ()
-        return Considered(rule.id, rule.stage, rule.line, rule.label, RESULT_WORD[rr.result],
-                          rule.citation(), rule.text, rule.where, rr.checks, failed, rr.unknown,
-                          rule.period(), rr.decisive if rr.result is True else ())
+            return R.Considered(rule.id, rule.stage, rule.line, rule.label, "not_reached", cite, rule.text,
+                                rule.where, in_force, relevant=relevant)
+        return R.Considered(rule.id, rule.stage, rule.line, rule.label, RESULT_WORD[rr.result], cite, rule.text,
+                            rule.where, in_force, self._clauses(rr), rr.unknown, relevant)
 
-    def _record(self, product: str, facts: dict, as_of: When, description: str, row: int | None,
-                engine: EngineResult, results: dict[str, RuleResult], derived: dict) -> Decision:
+    def _record(self, product: str, facts: dict, as_of: When, description: str, engine: EngineResult,
+                results: dict[str, RuleResult], derived: dict, source: R.Source, inputs: R.Inputs,
+                sale_from: str) -> R.Decision:
         rs = self.ruleset
-        base = dict(product=product, as_of=as_of.sale.isoformat(), dates=as_of.to_dict(), ruleset=rs.ident(),
-                    description=description, row=row,
-                    facts={k: show(v, rs.facts[k]) for k, v in facts.items() if v is not None},
-                    chain=tuple(rid for s in engine.stages_run for rid in engine.fired[s]),
-                    derived={k: show(v, rs.facts[k]) for k, v in sorted(derived.items())})
-        family = facts.get("component")
+        base = dict(product=product, description=description, source=source, inputs=inputs,
+                    dates=R.Dates(as_of.sale, as_of.production, as_of.taxable_year, sale_from),
+                    ruleset=self.ident, software=R.software(), facts=self.typed_facts(facts),
+                    derived=self.typed_facts(derived))
+        kind = rs.role("kind")
+        family = facts.get(kind)
         if family is None:
-            return Decision(**base, outcome=UNDETERMINED, line=None, missing=("component",),
-                            reason="the kind of component is not given")
+            return R.Decision(**base, outcome=R.UNDETERMINED, missing=(kind,),
+                              reason=R.Reason("kind_not_given"))
         of_family = [r for r in results.values() if r.rule.applies_to(family)]
         outcome = _Outcome(self, family, as_of, of_family)
         fields = outcome.decide()
         reached = outcome.reached
         near = {r.rule.id for r in relevant([r for r in of_family if rs.stage_kind(r.rule.stage) == "choose"])}
-        considered = tuple(replace(self._considered(r, r.rule.stage in reached),
-                                   relevant=rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near)
+        considered = tuple(self._considered(r, r.rule.stage in reached,
+                                            rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near)
                            for r in of_family)
-        base["chain"] = tuple(rid for rid in base["chain"] if rs.rule(rid).stage in reached)
-        return Decision(**base, **fields, considered=considered,
-                        flags=tuple(outcome.flags) + tuple(self._review_flags(of_family, reached,
-                                                                              fields.get("decided_by", ()))))
+        chain = tuple(rid for s in engine.stages_run if s in reached for rid in engine.fired[s])
+        flags = tuple(outcome.flags) + tuple(self._review_flags(of_family, reached, fields.get("decided_by", ())))
+        return R.Decision(**base, **fields, chain=chain, considered=considered, flags=flags)
+
+    @property
+    def ident(self) -> R.RuleSetId:
+        rs = self.ruleset
+        if self._ident is None:
+            self._ident = R.RuleSetId(rs.name, rs.version, rs.sha256, rs.known_on)
+        return self._ident
 
     def _review_flags(self, of_family: list[RuleResult], reached: set[str],
-                      decided_by: tuple[str, ...] = ()) -> list[Flag]:
+                      decided_by: tuple[str, ...] = ()) -> list[R.Flag]:
         """A flag for every rule with an open reading that decided it, and for thresholds not stated."""
         rs = self.ruleset
         by_review: dict[str, list[RuleResult]] = {}
@@ -187,19 +218,27 @@ class Decider:
                     rs.stage_kind(r.rule.stage) == "require"
                     or (r.rule.id in decided_by and "fails" in r.rule.review_when))):
                 by_review.setdefault(r.rule.review, []).append(r)
-        flags = [Flag("interpretation", "; ".join(f"{r.rule.id}: {r.rule.notes or review}" for r in rrs[:1])
-                      + (f" (also {', '.join(r.rule.id for r in rrs[1:])})" if len(rrs) > 1 else ""),
-                      review, tuple(r.rule.id for r in rrs)) for review, rrs in by_review.items()]
+        flags = [R.Flag("interpretation", tuple(r.rule.id for r in rrs), review=review, note=rrs[0].rule.notes)
+                 for review, rrs in by_review.items()]
         seen: set[str] = set()
         for r in of_family:
             for check in r.checks:
-                if r.rule.stage in reached and check.passed is None and check.param \
-                        and check.expected.startswith("(no value stated") and check.param not in seen:
-                    seen.add(check.param)
-                    flags.append(Flag("not_stated", f"{r.rule.id}: {rs.params[check.param].label}: "
-                                      f"{check.expected[1:-1]}; a decision that turns on it stays undetermined",
-                                      r.rule.review or "the law states no value for this date", (r.rule.id,)))
+                if r.rule.stage in reached and check.passed is None \
+                        and isinstance(check.expected, R.NotStatedByLaw) and check.cmp.param not in seen:
+                    seen.add(check.cmp.param)
+                    flags.append(R.Flag("not_stated", (r.rule.id,), review=r.rule.review,
+                                        param=check.cmp.param, date=check.expected.date))
         return flags
+
+
+VERDICT = {True: "true", False: "false", None: "unknown"}
+
+
+def _plain(value: Any) -> str:
+    """A derived fact's value in an error message (engine values are str, bool or Decimal)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class _Outcome:
@@ -209,9 +248,10 @@ class _Outcome:
         self.decider, self.family, self.when = decider, family, when
         self.rs = decider.ruleset
         self.by_stage = {s.name: [r for r in of_family if r.rule.stage == s.name] for s in self.rs.stages}
-        self.flags: list[Flag] = []
+        self.flags: list[R.Flag] = []
         self.reached: set[str] = set()
         self.line: str | None = None
+        self.decided_by: tuple[str, ...] = ()
 
     def decide(self) -> dict:
         for stage in self.rs.stages:
@@ -220,60 +260,47 @@ class _Outcome:
             if settled is not None:
                 return settled
         if self.line is None:
-            return dict(outcome=REJECTED, line=None, reason="no Form 7207 line applies")
-        label = self.rs.rule(self.decided_by[0]).label
-        return dict(outcome=QUALIFIED, line=self.line, classified_line=self.line, decided_by=self.decided_by,
-                    reason=f"{label}, Form 7207 Part II line {self.line}")
+            return dict(outcome=R.REJECTED, reason=R.Reason("no_line_applies", family=self.family))
+        return dict(outcome=R.QUALIFIED, line=self.line, classified_line=self.line, decided_by=self.decided_by,
+                    reason=R.Reason("qualified", self.decided_by, self.family))
 
     def derive(self, rrs: list[RuleResult]) -> dict | None:
         if not rrs or any(r.result is True for r in rrs):
             return None
         pending = [r for r in rrs if r.result is None]
         if pending:
-            return dict(outcome=UNDETERMINED, line=None, missing=_missing(pending), decided_by=_ids(pending),
-                        reason=f"whether it is {_a(rrs[0].rule.label)} turns on facts not given")
-        return dict(outcome=REJECTED, line=None, decided_by=_ids(rrs),
-                    reason=f"not {_a(rrs[0].rule.label)}: " + _failed_words(rrs[0]))
+            return dict(outcome=R.UNDETERMINED, missing=_missing(pending), decided_by=_ids(pending),
+                        reason=R.Reason("identity_undetermined", _ids(pending), self.family))
+        return dict(outcome=R.REJECTED, decided_by=_ids(rrs), reason=R.Reason("not_identified", _ids(rrs), self.family))
 
     def choose(self, rrs: list[RuleResult]) -> dict | None:
         if not rrs:
-            return dict(outcome=REJECTED, line=None,
-                        reason=f"no rule for a {self.family} is in force for a sale on {self.when.sale}")
+            return dict(outcome=R.REJECTED, reason=R.Reason("no_rule_in_force", family=self.family))
         held = [r for r in rrs if r.result is True]
         pending = [r for r in rrs if r.result is None]
         if not held:
             if pending:
-                return dict(outcome=UNDETERMINED, line=None, missing=_missing(pending), decided_by=_ids(pending),
+                return dict(outcome=R.UNDETERMINED, missing=_missing(pending), decided_by=_ids(pending),
                             possible_lines=tuple(r.rule.line for r in pending),
-                            reason="no line matches on the facts given; "
-                            + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in pending)
-                            + (" turns" if len(pending) == 1 else " turn") + " on facts not given")
+                            reason=R.Reason("line_undetermined", _ids(pending), self.family))
             near = relevant(rrs)
-            failures = dict.fromkeys(f"{r.rule.line} {_first_failure(r)}" for r in near)
-            return dict(outcome=REJECTED, line=None, decided_by=_ids(near),
-                        reason="no Form 7207 line: " + "; ".join(failures))
+            return dict(outcome=R.REJECTED, decided_by=_ids(near), reason=R.Reason("no_line", _ids(near), self.family))
         won = self.decider.winner(self.family, [r.rule.id for r in held])
         order = self.rs.order_for(self.family)
         if won is None:
-            self.flags.append(Flag("undeclared_overlap", "several definitions hold and no precedence orders them",
-                                   "", _ids(held)))
-            return dict(outcome=UNDETERMINED, line=None, possible_lines=tuple(r.rule.line for r in held),
-                        decided_by=_ids(held), reason="several lines match and no declared precedence decides")
+            self.flags.append(R.Flag("undeclared_overlap", _ids(held)))
+            return dict(outcome=R.UNDETERMINED, possible_lines=tuple(r.rule.line for r in held),
+                        decided_by=_ids(held), reason=R.Reason("no_precedence", _ids(held), self.family))
         winner = self.rs.rule(won)
         if len(held) > 1:
-            others = [r.rule for r in held if r.rule.id != won]
-            self.flags.append(Flag(
-                "overlap", f"also meets {', '.join(f'{o.line} {o.label.lower()}' for o in others)}; "
-                f"{winner.line} {winner.label.lower()} applies by the declared precedence "
-                f"'{order.id if order else ''}': {order.reason if order else ''}",
-                order.review if order else "", _ids(held)))
+            self.flags.append(R.Flag("overlap", _ids(held), review=order.review if order else "",
+                                     note=order.reason if order else "", precedence=order.id if order else None,
+                                     winner=won))
         before = [r for r in pending if self.decider.rank(self.family, r.rule.id) < self.decider.rank(self.family, won)]
         if before:
-            return dict(outcome=UNDETERMINED, line=None, missing=_missing(before), decided_by=_ids(before),
+            return dict(outcome=R.UNDETERMINED, missing=_missing(before), decided_by=_ids(before),
                         possible_lines=tuple([r.rule.line for r in before] + [winner.line]),
-                        reason=f"meets {winner.line} {winner.label.lower()}, but "
-                        + ", ".join(f"{r.rule.line} {r.rule.label.lower()}" for r in before)
-                        + " would take precedence and turns on facts not given")
+                        reason=R.Reason("precedence_pending", _ids(before), self.family, won))
         self.line = winner.line
         self.decided_by = (won,)
         return None
@@ -281,17 +308,15 @@ class _Outcome:
     def require(self, rrs: list[RuleResult]) -> dict | None:
         failed = [r for r in rrs if r.result is False]
         if failed:
-            return dict(outcome=REJECTED, line=None, classified_line=self.line, decided_by=_ids(failed),
-                        reason=f"meets line {self.line} but fails the rule '{failed[0].rule.label}': "
-                        + _failed_words(failed[0]))
+            return dict(outcome=R.REJECTED, classified_line=self.line, decided_by=_ids(failed),
+                        reason=R.Reason("requirement_fails", _ids(failed), self.family))
         pending = [r for r in rrs if r.result is None]
         if pending:
             missing = _missing(pending)
-            why = " on facts not given" if missing else " on a threshold the law does not state for its date"
-            return dict(outcome=UNDETERMINED, line=None, missing=missing, classified_line=self.line,
+            kind = "requirement_undetermined" if missing else "requirement_not_stated"
+            return dict(outcome=R.UNDETERMINED, missing=missing, classified_line=self.line,
                         possible_lines=(self.line,) if self.line else (), decided_by=_ids(pending),
-                        reason=f"meets line {self.line}; " + "; ".join(f"'{r.rule.label}'" for r in pending)
-                        + (" turns" if len(pending) == 1 else " turn") + why)
+                        reason=R.Reason(kind, _ids(pending), self.family))
         return None
 
 
@@ -308,21 +333,6 @@ def relevant(rrs: list[RuleResult]) -> list[RuleResult]:
 def _ids(results: list[RuleResult]) -> tuple[str, ...]:
     return tuple(r.rule.id for r in results)
 
-def _a(label: str) -> str:
-    word = label.lower()
-    return ("an " if word[:1] in "aeiou" else "a ") + word
-
 
 def _missing(results: list[RuleResult]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f for r in results for f in r.unknown))
-
-
-def _first_failure(rr: RuleResult) -> str:
-    """The first failed clause that is not about the product's kind, for a one-line summary."""
-    specific = [c for c in rr.decisive if not c.derived] or list(rr.decisive)
-    return specific[0].sentence() if specific else "fails"
-
-
-def _failed_words(rr: RuleResult) -> str:
-    return "; ".join(c.clause or c.sentence() for c in rr.decisive) or "a condition fails"
-

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
+import msgspec
+
+from . import records as R
 from .catalog import Row, read_catalog
-from .credit import unit_credit
+from .credit import UnitCredit, unit_credit
 from .decide import Decider
-from .errors import AmpcError, InputError, Problem, did_you_mean
+from .errors import InputError, Problem, did_you_mean
 from .loader import default_root, edition, load_ruleset
-from .model import RuleSet
-from .record import Decision
-from .run import as_of_for
+from .model import RuleSet, When
+from .run import decide_row
 
 
 def resolve(spec: str) -> tuple[RuleSet, str]:
@@ -37,18 +39,23 @@ def resolve(spec: str) -> tuple[RuleSet, str]:
     return edition(bundled, day), f"the bundled rules as enacted by {day}"
 
 
-@dataclass
-class Side:
-    outcome: str
-    line: str | None
-    credit: Any
-    credit_text: str
-    decided_by: tuple[str, ...]
-    reason: str
+class Side(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A product as one rule set decides it: the outcome, the line, the rules that decided, and what
+    one unit earns (None: it does not qualify, or not yet)."""
 
-    def to_dict(self) -> dict:
-        return {"outcome": self.outcome, "line": self.line, "credit": None if self.credit is None else str(self.credit),
-                "credit_text": self.credit_text, "decided_by": list(self.decided_by), "reason": self.reason}
+    outcome: R.Outcome
+    line: str | None
+    decided_by: tuple[str, ...]
+    reason: R.Reason
+    credit: UnitCredit | None
+
+    @property
+    def figure(self) -> Decimal | None:
+        """The credit compared: per unit, else the rate after the phase-out; 0 where the product
+        earns nothing; None where it is undetermined or cannot be figured."""
+        if self.credit is not None:
+            return self.credit.figure
+        return None if self.outcome == R.UNDETERMINED else Decimal(0)
 
 
 @dataclass
@@ -75,12 +82,14 @@ class DiffReport:
         return counts
 
 
-def _side(ruleset: RuleSet, decider: Decider, row: Row, as_of: dt.date | None) -> Side:
-    date = as_of_for(row, as_of)
-    when = decider.when_for(row.facts, date)
-    decision: Decision = decider.decide(row.product, row.facts, when, row.description, row.number)
-    credit, text = unit_credit(ruleset, decision, row.facts, when)
-    return Side(decision.outcome, decision.line, credit, text, decision.decided_by, decision.reason)
+def _side(ruleset: RuleSet, decider: Decider, row: Row, as_of: dt.date | None) -> Side | R.ErrorRecord:
+    record = decide_row(row, decider, as_of)
+    if isinstance(record, R.ErrorRecord):
+        return record
+    dates = record.dates
+    when = When(dates.sale, dates.production, dates.taxable_year_begins)
+    return Side(record.outcome, record.line, record.decided_by, record.reason,
+                unit_credit(ruleset, record, row, when))
 
 
 def diff(old: RuleSet, new: RuleSet, catalogs: list[Path], as_of: dt.date | None = None,
@@ -95,15 +104,15 @@ def diff(old: RuleSet, new: RuleSet, catalogs: list[Path], as_of: dt.date | None
             if problem or other is None:
                 report.errors.append(problem or Problem(row.where, "not readable under the new rules", ""))
                 continue
-            try:
-                a = _side(old, old_decider, row, as_of)
-                b = _side(new, new_decider, other, as_of)
-            except AmpcError as exc:
-                report.errors.append(Problem(row.where, str(exc), "see the message"))
+            a = _side(old, old_decider, row, as_of)
+            b = _side(new, new_decider, other, as_of)
+            if isinstance(a, R.ErrorRecord) or isinstance(b, R.ErrorRecord):
+                failed = a if isinstance(a, R.ErrorRecord) else b
+                report.errors.append(Problem(row.where, failed.error.message, failed.error.fix, failed.error.key))
                 continue
             report.compared += 1
             what = tuple(name for name, x, y in (("outcome", a.outcome, b.outcome), ("line", a.line, b.line),
-                                                 ("credit", a.credit, b.credit)) if x != y)
+                                                 ("credit", a.figure, b.figure)) if x != y)
             if what:
                 report.changes.append(Change(row.product, what, a, b))
     return report

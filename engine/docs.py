@@ -15,22 +15,20 @@ import os
 import posixpath
 import subprocess
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from engine.catalog import normalize_value
+from engine import records as R
+from engine import report
 from engine.decide import Decider
-from engine.errors import EngineError, ValidationFailed
-from engine.evaluate import Explainer, show
+from engine.errors import ValidationFailed
 from engine.loader import load_ruleset
-from engine.model import All, Cmp, Cond, FactDef, Not, Param, Rule, RuleSet
-from engine.record import Decision
-from engine.report import explain
-from engine.units import UnitError, grouped
+from engine.model import All, Cmp, Cond, FactDef, Not, Param, PhaseOut, Rule, RuleSet
+from engine.run import decide_row, rows_of
 from engine.yamlio import load_yaml
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -185,7 +183,7 @@ def _criterion_holds(rule: Rule, section_id: str, key: str, want: Any) -> bool:
 def _match_paragraphs(ruleset: RuleSet, pages: list[Page]) -> None:
     section_of = {s.file: s.id for s in ruleset.sections}
     reviewed = {rid for p in ruleset.precedence if p.review for rid in p.order}
-    credits = getattr(ruleset, "credits", None) or {}
+    credits = ruleset.credits
     for page in pages:
         for para in page.paragraphs:
             rule_criteria = [c for c in para.match if not {"param", "credit"} & set(c)]
@@ -230,74 +228,61 @@ def check_rules(ruleset: RuleSet) -> None:
 
 @dataclass
 class Example:
+    """A product as the docs show it: the mapping it was decided from, and its record."""
+
     name: str
-    facts: dict  # normalized
-    as_of: dt.date
-    decision: Decision | None = None
-    error: str = ""
+    item: dict  # the raw values, as a YAML catalog writes them ({product, as_of, fact: value})
+    record: R.Record
     source: str = ""
 
     @property
     def outcome(self) -> str:
-        return "input refused" if self.error else self.decision.outcome
+        return "input refused" if isinstance(self.record, R.ErrorRecord) else self.record.outcome
 
     @property
     def line(self) -> str:
-        if self.error or not self.decision:
-            return ""
-        d = self.decision
-        return d.line or ("/".join(d.possible_lines) + "?" if d.possible_lines else "")
+        return report.line_text(self.record)
 
     @property
     def reason(self) -> str:
-        return self.error or self.decision.reason
-
-    @property
-    def text(self) -> str:
-        return self.error or explain(self.decision)
+        if isinstance(self.record, R.ErrorRecord):
+            fix = f" (fix: {self.record.error.fix})" if self.record.error.fix else ""
+            return f"input refused: {report.reason(self.record)}{fix}"
+        return report.reason(self.record)
 
     def result_of(self, rule_id: str) -> str:
-        if self.error or not self.decision:
+        if isinstance(self.record, R.ErrorRecord):
             return ""
-        return next((c.result for c in self.decision.considered if c.rule == rule_id), "not considered")
+        considered = self.record.considered_rule(rule_id)
+        return report.RESULT[considered.result] if considered else "not considered"
 
 
 class Runner:
-    """Decides examples with the engine (and its explainer, which must agree) for one rule set."""
+    """Decides examples through the one pipeline (engine/run.py), as `ampc classify` does."""
 
     def __init__(self, ruleset: RuleSet):
         self.ruleset = ruleset
         self.decider = Decider(ruleset)
-        self.explainer = Explainer(ruleset)
+        self.labels = {p.id: p.label for p in ruleset.params.values()}
 
     def close(self) -> None:
         self.decider.close()
 
-    def normalize(self, raw: dict) -> dict:
-        facts = {}
-        for name, value in raw.items():
-            if name not in self.ruleset.facts:
-                raise UnitError(f"unknown fact '{name}'", "use a fact from definitions/facts/")
-            facts[name] = normalize_value(self.ruleset.facts[name], value, "", self.ruleset)
-        return facts
+    def run(self, item: dict, source: str) -> Example:
+        """One mapping of raw values ({product, as_of, fact: value}) to its example; a row that was
+        read but could not be decided (the engine and the explainer disagree) fails the build."""
+        row = rows_of([item], source, self.ruleset)[0]
+        record = decide_row(row, self.decider)
+        if row.problem is None and isinstance(record, R.ErrorRecord):
+            raise DocsError(f"{source}: the engine failed on '{row.product}': {record.error.message}")
+        return Example(row.product, item, record, source)
 
-    def run(self, name: str, raw: dict, as_of: Any, source: str = "") -> Example:
-        day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
-        try:
-            facts = self.normalize(raw)
-        except UnitError as exc:
-            return Example(name, {}, day, error=f"input refused: {exc.message} (fix: {exc.fix})", source=source)
-        return self.decide(name, facts, day, source)
-
-    def decide(self, name: str, facts: dict, as_of: dt.date, source: str = "") -> Example:
-        try:
-            decision = self.decider.decide(name, facts, as_of)
-        except EngineError as exc:
-            raise DocsError(f"{source or name}: the engine failed on this example: {exc}")
-        return Example(name, facts, as_of, decision, source=source)
+    def explain(self, example: Example, keep: Any = None) -> str:
+        return report.explain(example.record, self.labels, keep)
 
 
 def _read_examples(path: Path, key: str, base_defaults: dict | None = None) -> tuple[list[dict], dict]:
+    """The entries of a test cases or worked examples file, each as a catalog mapping with its expectation."""
     if not path.is_file():
         return [], {}
     data, problems = load_yaml(path)
@@ -311,8 +296,7 @@ def _read_examples(path: Path, key: str, base_defaults: dict | None = None) -> t
     for item in data.get(key) or []:
         merged = dict(facts)
         merged.update(item.get("facts") or {})
-        out.append({"name": item["name"], "facts": merged, "as_of": item.get("as_of", as_of),
-                    "expect": item.get("expect") or {}})
+        out.append(({"product": item["name"], "as_of": item.get("as_of", as_of), **merged}, item.get("expect") or {}))
     return out, defaults
 
 
@@ -323,14 +307,15 @@ def _epsilon(value: Decimal) -> Decimal:
     return min(Decimal("0.001"), ulp / 10)
 
 
-def _across(op: str, expected: Any, base: Any) -> tuple[Any, Any] | None:
-    """(a value just inside, a value just outside) the condition `op expected`, or None."""
-    if isinstance(expected, dt.date):
+def _across(op: str, threshold: R.Value, actual: R.Value) -> tuple[Any, Any] | None:
+    """(a value just inside, a value just outside) the condition `op threshold`, or None."""
+    if isinstance(threshold, R.Day):
+        expected: Any = threshold.value
         step: Any = dt.timedelta(days=1)
-    elif isinstance(expected, Decimal):
-        step = _epsilon(expected)
-    elif op == "one_of" and isinstance(base, Decimal):
-        return base, base + _epsilon(base)
+    elif isinstance(threshold, R.Quantity):
+        expected, step = threshold.value, _epsilon(threshold.value)
+    elif op == "one_of" and isinstance(actual, R.Quantity):
+        return actual.value, actual.value + _epsilon(actual.value)
     else:
         return None
     return {"at_least": (expected, expected - step), "more_than": (expected + step, expected),
@@ -348,60 +333,65 @@ def _thresholds(rule: Rule, ruleset: RuleSet) -> list[Cmp]:
     return out
 
 
-def _check_of(example: Example, rule_id: str, cmp: Cmp) -> bool | None:
-    for considered in example.decision.considered if example.decision else ():
-        if considered.rule == rule_id:
-            for check in considered.checks:
-                if check.fact == cmp.fact and check.operator == cmp.op and check.param == cmp.param:
-                    return check.passed
-    return None
+def _clause_of(example: Example, rule_id: str, cmp: Cmp) -> R.Clause | None:
+    """The clause of the example's record that evaluated this condition."""
+    if isinstance(example.record, R.ErrorRecord):
+        return None
+    considered = example.record.considered_rule(rule_id)
+    return next((c for c in considered.clauses if c.fact == cmp.fact and c.op == cmp.op
+                 and c.param == (cmp.param or None)), None) if considered else None
+
+
+def _raw(value: Any, unit: str) -> Any:
+    """A value as a catalog writes it: a quantity with its unit, a date as it is."""
+    return {"value": value, "unit": unit} if isinstance(value, Decimal) and unit else value
 
 
 def boundary_examples(runner: Runner, rule: Rule, cases: list[Example]) -> list[dict]:
-    """For each threshold of the rule, a qualifying case moved to just inside and just outside it."""
+    """For each threshold of the rule, a qualifying case moved to just inside and just outside it,
+    and decided again through the pipeline."""
     rows = []
     for cmp in _thresholds(rule, runner.ruleset):
         fact = runner.ruleset.facts[cmp.fact]
-        base = next((c for c in cases if not c.error and c.decision.outcome == "qualified"
-                     and c.result_of(rule.id) == "holds" and _check_of(c, rule.id, cmp) is True), None)
-        row = {"rule": rule, "cmp": cmp, "fact": fact, "base": base, "variants": []}
+        held = ((c, _clause_of(c, rule.id, cmp)) for c in cases
+                if c.outcome == R.QUALIFIED and c.result_of(rule.id) == "holds")
+        base, clause = next(((c, cl) for c, cl in held if cl is not None and cl.verdict == "true"), (None, None))
+        row: dict = {"rule": rule, "cmp": cmp, "fact": fact, "base": base, "variants": [], "note": ""}
         rows.append(row)
-        if base is None:
+        if base is None or clause is None:
             continue
-        try:
-            expected = runner.explainer.expected(cmp, base.as_of)
-        except EngineError:
+        row["boundary"] = report.value_text(clause.threshold)
+        across = _across(cmp.op, clause.threshold, clause.actual)
+        if fact.computed or fact.derived:
+            row["note"] = (f"{cmp.fact} is computed from other facts" if fact.computed
+                           else f"{cmp.fact} is concluded by the rules") + ": no catalog value to move"
             continue
-        across = _across(cmp.op, expected, base.facts.get(cmp.fact))
         if across is None:
+            row["note"] = "the boundary is neither a number nor a date: no value just across it"
             continue
-        row["boundary"] = show(expected, fact)
         for where, value in zip(("just inside", "just outside"), across):
-            facts = dict(base.facts)
-            facts[cmp.fact] = value
-            name = f"{rule.id}: {cmp.fact} {show(value, fact)} ({where})"
-            example = runner.decide(name, facts, base.as_of, source=f"derived from '{base.name}'")
-            row["variants"].append({"where": where, "value": show(value, fact), "example": example,
+            shown = report.value_text(R.typed(value, fact.unit))
+            item = dict(base.item, product=f"{rule.id}: {cmp.fact} {shown} ({where})")
+            item[cmp.fact] = _raw(value, fact.unit)
+            example = runner.run(item, f"derived from '{base.name}'")
+            row["variants"].append({"where": where, "value": shown, "example": example,
                                     "rule_result": example.result_of(rule.id),
-                                    "text": _focused(example, rule.id, cmp.fact)})
+                                    "text": _focused(runner, example, rule.id, cmp.fact)})
     return rows
 
 
 MAX_SHOWN = 15  # an explanation considering more rules than this is shown in part on a page
 
 
-def _focused(example: Example, rule_id: str, fact: str) -> str:
+def _focused(runner: Runner, example: Example, rule_id: str, fact: str) -> str:
     """The explanation `ampc explain` prints, without the rules that fail on some other fact when the
     product's family has many (a cobalt product is checked against every mineral's definition)."""
-    decision = example.decision
-    if decision is None or len(decision.considered) <= MAX_SHOWN:
-        return example.text
-    keep = tuple(c for c in decision.considered
-                 if c.rule == rule_id or c.result != "fails" or {ch.fact for ch in c.failed} == {fact})
-    left_out = len(decision.considered) - len(keep)
-    text = explain(replace(decision, considered=keep))
-    return text + (f"\n  ({left_out} other rules considered are not shown here: each fails on a fact other than "
-                   f"{fact} alone; `ampc explain` lists them all)")
+    record = example.record
+    if isinstance(record, R.ErrorRecord) or len(record.considered) <= MAX_SHOWN:
+        return runner.explain(example)
+    keep = [c.rule for c in record.considered
+            if c.rule == rule_id or c.result != "fails" or {x.fact for x in c.decisive()} == {fact}]
+    return runner.explain(example, keep)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -423,28 +413,38 @@ def _code(text: Any) -> str:
     return "`" + str(text).replace("`", "'") + "`"
 
 
-def _flow(value: Any) -> str:
-    """A value as YAML flow text: {fact: max_discharge, ratio: {param: credit.x}}."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
-    return _plain(value)
-
-
-def _plain(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
-def _value(value: Any, unit: str) -> str:
+def _value(value: Any, unit: str = "") -> str:
+    """A value the rules state (a parameter's, a threshold's), in the words of report.value_text."""
     if value is None:
         return "no value (ends)"
-    if isinstance(value, tuple):
-        parts = [_value(v, unit) for v in value]
-        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
-    if isinstance(value, Decimal):
-        return f"{grouped(value)} {unit}".strip()
-    return str(value)
+    return report.value_text(value if isinstance(value, R.NotStatedByLaw) else R.typed(value, unit))
+
+
+def _phase_out(schedule: PhaseOut) -> str:
+    """A credit line's phase-out schedule in words: its parameter and the period it applies in."""
+    if schedule.start:
+        period = report.period(R.InForce(schedule.keyed_on, schedule.start, schedule.end))
+    elif schedule.end:
+        period = f"{report.KEYED[schedule.keyed_on]} until {schedule.end.isoformat()}"
+    else:
+        return f"parameter {_code(schedule.param)}"
+    return f"parameter {_code(schedule.param)}, for components {period}"
+
+
+def _base(base: dict) -> str:
+    """What column (d) adds up, in words: {units_times_fact: dc_capacity} -> units sold × `dc_capacity`."""
+    if "column" in base:
+        return f"the ledger's {_code(base['column'])}"
+    if "units_times_column" in base:
+        return f"units sold × the ledger's {_code(base['units_times_column'])}"
+    fact = base.get("units_times_fact", "")
+    text = f"units sold × {_code(fact)}"
+    capped = base.get("capped_by")
+    if capped:
+        ratio = capped.get("ratio")
+        ratio_text = _code(ratio["param"]) if isinstance(ratio, dict) and "param" in ratio else _value(ratio)
+        text += f", each unit's {_code(fact)} capped at {_code(capped.get('fact', ''))} × {ratio_text}"
+    return text
 
 
 class Views:
@@ -467,11 +467,8 @@ class Views:
         return f"[{_code(rule.id)}]({self.link(from_page, self.home[rule.id], rule.id)})"
 
     def expected(self, cmp: Cmp) -> str:
-        fact = self.rs.facts[cmp.fact]
-        try:
-            return show(self.runner.explainer.expected(cmp, self.as_of), fact)
-        except EngineError:
-            return f"no value in force on {self.as_of}"
+        """The threshold of a condition as in force on the pages' date, in the fact's unit."""
+        return _value(self.runner.decider.explainer.expected(cmp, self.as_of), self.rs.facts[cmp.fact].unit)
 
     def cond(self, cond: Cond) -> dict:
         if isinstance(cond, Cmp):
@@ -514,38 +511,37 @@ class Views:
                 fact = self.rs.facts[cmp.fact]
                 out.append({"id": "(in the rule)", "anchor": "", "label": _cell(cmp.clause or fact.label),
                             "description": "", "unit": _cell(fact.unit),
-                            "values": [{"value": _cell(show(cmp.literal, replace(fact, unit=""))),
+                            "values": [{"value": _cell(_value(cmp.literal)),
                                         "from": rule.in_force_from.isoformat(),
                                         "to": rule.in_force_to.isoformat() if rule.in_force_to else "", "now": True}],
                             "references": _cell(rule.citation()), "where": rule.where})
         return out
 
+    def rate_value(self, param_id: str) -> str:
+        param = self.rs.params[param_id]
+        value = param.at(self.as_of)
+        return _value(value if value is not None else R.NotStatedByLaw(param_id, self.as_of), param.unit)
+
     def rate(self, rule: Rule) -> str:
         if self.rs.stage_kind(rule.stage) != "choose":
             return "— (the rate belongs to the line this rule's product is classified on)"
-        credits = getattr(self.rs, "credits", None) or {}
-        credit = credits.get(rule.line) if isinstance(credits, dict) else None
-        param_id = getattr(credit, "rate", "") if credit else ""
+        credit = self.rs.credits.get(rule.line)
+        param_id = credit.rate if credit else ""
         if not param_id:
             param_id = next((p for p in (f"{rule.id}.rate", f"{rule.family}.rate", f"credit.rate.{rule.line}")
                              if p in self.rs.params), "")
         if not param_id or param_id not in self.rs.params:
             return "not encoded yet"
-        param = self.rs.params[param_id]
-        value = param.at(self.as_of)
-        text = f"{_value(value, param.unit)} (parameter {_code(param_id)}, in force on {self.as_of})"
-        phase_out = getattr(credit, "phase_out", "") if credit else ""
-        if phase_out:
-            text += f"; phase-out: parameter {_code(phase_out)}"
+        text = f"{self.rate_value(param_id)} (parameter {_code(param_id)}, in force on {self.as_of})"
+        if credit and credit.phase_out:
+            text += "; phase-out: " + "; ".join(_phase_out(p) for p in credit.phase_out)
         return text
 
     def credit(self, credit: Any) -> dict:
-        rate = self.rs.params.get(credit.rate)
-        value = _value(rate.at(self.as_of), rate.unit) if rate else "?"
-        base = _flow(credit.base or {})[1:-1]
+        value = self.rate_value(credit.rate) if credit.rate in self.rs.params else "?"
         return {"line": credit.line, "column_a": _cell(credit.column_a), "column_b": _cell(credit.column_b),
-                "rate": _cell(value), "rate_param": _code(credit.rate), "base": _code(base),
-                "phase_out": _code(credit.phase_out) if credit.phase_out else "none",
+                "rate": _cell(value), "rate_param": _code(credit.rate), "base": _base(credit.base or {}),
+                "phase_out": "; ".join(_phase_out(p) for p in credit.phase_out) or "none",
                 "keyed_on": credit.keyed_on, "citation": _cell(credit.citation()), "notes": _cell(credit.notes)}
 
     def citations(self, rule: Rule) -> list[str]:
@@ -566,12 +562,12 @@ class Views:
             precedence = (f"rank {order.order.index(rule.id) + 1} of {len(order.order)} in the declared "
                           f"precedence {_code(order.id)}")
         elsewhere = [(p, para) for p, para in self.paragraphs_of.get(rule.id, []) if p.path != page_path]
-        in_force = f"from {rule.in_force_from}" + (f" to {rule.in_force_to}" if rule.in_force_to else "")
+        in_force = report.period(R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to))
         return {
             "id": rule.id, "code": _code(rule.id), "line": rule.line, "label": _md(rule.label),
             "stage": rule.stage, "stage_label": _md(stage.label if stage else ""), "family": _code(rule.family),
             "text": _md(rule.text), "citations": self.citations(rule), "in_force": in_force,
-            "concludes": ", ".join(f"{_code(k)} = {_code(_plain(v))}" for k, v in rule.then.items()),
+            "concludes": ", ".join(f"{_code(k)} = {_code(_value(v))}" for k, v in rule.then.items()),
             "rate": self.rate(rule), "when": self.cond(rule.when), "thresholds": self.thresholds(rule),
             "notes": _md(rule.notes), "review": _md(rule.review), "precedence": precedence,
             "source": f"[{_md(file)}, line {line}]({self.link(page_path, source_page, rule.id)})",
@@ -644,7 +640,7 @@ class Views:
 
     def example(self, example: Example, rule_id: str = "") -> dict:
         return {"name": _md(example.name), "title": _cell(example.name), "outcome": example.outcome.upper(),
-                "line": example.line, "reason": _cell(example.reason), "text": example.text,
+                "line": example.line, "reason": _cell(example.reason), "text": self.runner.explain(example),
                 "rule_result": example.result_of(rule_id) if rule_id else "", "source": _md(example.source)}
 
 
@@ -737,12 +733,11 @@ def _render(rs: RuleSet, pages: list[Page], env: jinja2.Environment, runner: Run
     for section in rs.sections:
         mirror = section.file.split("rules/", 1)[-1]
         cases, defaults = _read_examples(cases_root / mirror, "cases")
-        cases_of[section.file] = [runner.run(c["name"], c["facts"], c["as_of"], f"tests/cases/{mirror}") for c in cases]
-        for c in cases:
-            expect_of[f"{mirror}: {c['name']}"] = c["expect"]
+        cases_of[section.file] = [runner.run(item, f"tests/cases/{mirror}") for item, _ in cases]
+        for item, expect in cases:
+            expect_of[f"{mirror}: {item['product']}"] = expect
         worked, _ = _read_examples(docs / "examples" / mirror, "examples", defaults)
-        worked_of[section.file] = [runner.run(w["name"], w["facts"], w["as_of"], f"docs/examples/{mirror}")
-                                   for w in worked]
+        worked_of[section.file] = [runner.run(item, f"docs/examples/{mirror}") for item, _ in worked]
     exercised = _exercised(rs, cases_of, expect_of)
     nav_chapters: dict[str, list] = {}
     for page in pages:
@@ -806,9 +801,9 @@ def _exercised(rs: RuleSet, cases_of: dict, expect_of: dict) -> dict[str, list[t
             expect = expect_of.get(f"{mirror}: {ex.name}", {})
             ids = set(expect.get("holds") or []) | set(expect.get("undetermined") or [])
             ids |= set(expect.get("fails") or {})
-            if ex.decision:
-                ids |= set(ex.decision.chain)
-                ids |= {c.rule for c in ex.decision.considered if c.result == "fails" and c.stage != "classify"}
+            if isinstance(ex.record, R.Decision):
+                ids |= set(ex.record.chain)
+                ids |= {c.rule for c in ex.record.considered if c.result == "fails" and c.stage != "classify"}
             for rid in ids:
                 out.setdefault(rid, []).append((file, ex))
     return out
@@ -843,8 +838,7 @@ def _page_context(page: Page, rs: RuleSet, views: Views, rules: list[Rule], case
     used = {c.param for r in rs.rules for c in _facts_tested(r.when) if c.param}
     loose_params = [views.param(p) for p in rs.params.values() if p.where.rpartition(":")[0] in owned
                     and p.id not in used and p.id not in shown_params]
-    credits = getattr(rs, "credits", None) or {}
-    loose_credits = [views.credit(c) for c in credits.values() if c.where.rpartition(":")[0] in owned
+    loose_credits = [views.credit(c) for c in rs.credits.values() if c.where.rpartition(":")[0] in owned
                      and c.line not in shown_credits]
     cases: list[Example] = [c for s in page.sections for c in cases_of.get(s.file, [])]
     worked: list[Example] = [w for s in page.sections for w in worked_of.get(s.file, [])]
@@ -855,7 +849,7 @@ def _page_context(page: Page, rs: RuleSet, views: Views, rules: list[Rule], case
                 "rule": rule.id, "rule_link": f"[{_code(rule.id)}](#{rule.id})", "clause": _cell(row["cmp"].clause),
                 "param": _code(row["cmp"].param) if row["cmp"].param else "", "fact": _code(row["cmp"].fact),
                 "op": COMPARISONS.get(row["cmp"].op, LEGAL[row["cmp"].op]), "boundary": _cell(row.get("boundary", "")),
-                "base": row["base"].name if row["base"] else "",
+                "base": row["base"].name if row["base"] else "", "note": _cell(row["note"]),
                 "variants": [dict(v, example=views.example(v["example"], rule.id), value=_cell(v["value"]))
                              for v in row["variants"]]})
     files = []

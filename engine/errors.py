@@ -54,3 +54,29 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ' (did you mean X?)' hint, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def written(value: object) -> str:
+    """A value as a person wrote it, for a message: 'kVA', 0.996, 2025-02-30, {value: 1, unit: kW};
+    never a Python repr."""
+    import datetime as dt
+    from decimal import Decimal
+
+    if isinstance(value, str):
+        return "'" + value + "'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {written(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "[" + ", ".join(written(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    return str(value)

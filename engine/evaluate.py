@@ -4,58 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
-from .operators import OPERATORS, words
-from .units import convert, grouped
+from .model import All, Cmp, Cond, Not, Rule, RuleSet, When, as_when
+from .operators import OPERATORS
+from .records import NotStatedByLaw
+from .units import convert
 
 Value = Any  # Decimal | str | bool | frozenset | date; None = not known
-
-
-class NotStated:
-    """A parameter with no value in force on the date: the law states none. A condition against it
-    is undetermined, and the decision is flagged for review; it is never guessed."""
-
-    def __init__(self, param: str, day: dt.date):
-        self.param, self.day = param, day
-
-    def __repr__(self) -> str:
-        return f"not stated for {self.day}"
+NotStated = NotStatedByLaw  # a parameter with no value in force on the date: the law states none
 
 
 @dataclass(frozen=True)
 class Check:
-    """One condition of one rule, with the actual value, the threshold and the result."""
+    """One condition of one rule as evaluated: the native values compared and the result. The
+    decider turns it into a records.Clause; nothing here is written for a person."""
 
-    rule: str
-    clause: str
-    fact: str
-    operator: str
-    expected: str  # shown: "1,000,000 W"
-    actual: str  # shown: "1,200,000 W", or "not given"
-    unit: str
-    passed: bool | None  # None: the fact is not known
-    citation: str
-    param: str = ""
-    path: str = ""  # where in the condition tree: "all", "all/any[2]/all"
-    derived: bool = False
-    param_since: str = ""  # the date from which the parameter value used is in force
+    cmp: Cmp
+    expected: Any  # the threshold in the fact's unit (a tuple for one_of), or NotStatedByLaw
+    actual: Value  # None: not given
+    passed: bool | None  # None: the fact is not known, or the law states no threshold
+    since: dt.date | None  # the date from which the parameter value used is in force
+    path: str  # where in the condition tree: "all", "all[2]/any[1]"
+    derived: bool = False  # the fact is concluded by an earlier stage (the kind of component)
 
-    def sentence(self) -> str:
-        if self.passed is None and self.expected.startswith("(no value stated"):
-            return f"{self.fact} {self.actual}: the threshold is {self.expected[1:-1]} ({self.param})"
-        if self.passed is None:
-            return f"{self.fact} is not given (needed: {self.fact} {words(self.operator, True)} {self.expected})"
-        is_set = self.actual.startswith("{")
-        return f"{self.fact} {self.actual} {words(self.operator, bool(self.passed), is_set)} {self.expected}"
-
-    def to_dict(self) -> dict:
-        return {"rule": self.rule, "clause": self.clause, "fact": self.fact, "operator": self.operator,
-                "expected": self.expected, "actual": self.actual, "unit": self.unit,
-                "passed": self.passed, "citation": self.citation, "param": self.param,
-                "param_since": self.param_since, "path": self.path}
+    @property
+    def fact(self) -> str:
+        return self.cmp.fact
 
 
 @dataclass(frozen=True)
@@ -65,33 +40,6 @@ class RuleResult:
     checks: tuple[Check, ...]
     decisive: tuple[Check, ...] = field(default=())  # the checks that decided the result (failed or held)
     unknown: tuple[str, ...] = field(default=())  # facts whose absence left it undetermined
-
-
-def show(value: Value, fact: FactDef) -> str:
-    if value is None:
-        return "not given"
-    if isinstance(value, NotStated):
-        return f"(no value stated in the law for {value.day})"
-    if isinstance(value, tuple):
-        parts = [show(v, fact) for v in value]
-        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
-    if isinstance(value, frozenset):
-        return "{" + ", ".join(sorted(value)) + "}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return f"{grouped(value)} {pretty_unit(fact.unit)}".strip()
-    return str(value)
-
-
-_PRETTY = {"percent": "%", "count": "", "**2": "²", "**3": "³"}
-
-
-def pretty_unit(unit: str) -> str:
-    """A unit as a person writes it: cm**2 -> cm², percent -> %, count -> (nothing)."""
-    if unit in ("percent", "count"):
-        return _PRETTY[unit]
-    return unit.replace("**2", "²").replace("**3", "³")
 
 
 class Explainer:
@@ -110,18 +58,18 @@ class Explainer:
             self._expected[key] = self._resolve(cmp, as_when(when))
         return self._expected[key]
 
-    def since(self, cmp: Cmp, when: When | dt.date) -> str:
-        """The date from which the parameter value used is in force ('' for a literal)."""
+    def since(self, cmp: Cmp, when: When | dt.date) -> dt.date | None:
+        """The date from which the parameter value used is in force (None for a literal)."""
         if not cmp.param:
-            return ""
+            return None
         entry = self.ruleset.params[cmp.param].entry(when)
-        return entry.start.isoformat() if entry else ""
+        return entry.start if entry else None
 
     def _resolve(self, cmp: Cmp, when: When) -> Any:
         param = self.ruleset.params[cmp.param]
         value = param.at(when)
         if value is None:
-            return NotStated(cmp.param, when.date_for(param.keyed_on))
+            return NotStatedByLaw(cmp.param, when.date_for(param.keyed_on))
         fact = self.ruleset.facts[cmp.fact]
         if fact.type != "quantity" or param.unit == fact.unit:
             return value
@@ -168,7 +116,7 @@ class Explainer:
     def holds(self, cmp: Cmp, facts: dict[str, Value], as_of: dt.date) -> bool | None:
         actual = facts.get(cmp.fact)
         expected = self.expected(cmp, as_of)
-        if actual is None or isinstance(expected, NotStated):
+        if actual is None or isinstance(expected, NotStatedByLaw):
             return None
         return OPERATORS[cmp.op].test(actual, expected)
 
@@ -176,11 +124,8 @@ class Explainer:
               path: str) -> bool | None:
         if isinstance(cond, Cmp):
             passed = self.holds(cond, facts, as_of)
-            fact = self.ruleset.facts[cond.fact]
-            check = Check(rule.id, cond.clause, cond.fact, cond.op,
-                          show(self.expected(cond, as_of), fact), show(facts.get(cond.fact), fact),
-                          fact.unit, passed, rule.citation(), cond.param, path or "all", fact.derived,
-                          self.since(cond, as_of))
+            check = Check(cond, self.expected(cond, as_of), facts.get(cond.fact), passed,
+                          self.since(cond, as_of), path or "all", self.ruleset.facts[cond.fact].derived)
             out.append(check)
             seen[id(cond)] = (passed, check)
             return passed

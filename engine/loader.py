@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema as S
-from .errors import Problem, ValidationFailed, did_you_mean
+from .errors import Problem, ValidationFailed, did_you_mean, written
 from .model import (
     All,
     AnyOf,
@@ -146,6 +146,8 @@ def _load(root: Path) -> tuple[RuleSet | None, list[Problem]]:
     for path in sorted((root / "rules").rglob("*.y*ml")):
         if path.name != RULESET_FILE:
             _rules_file(b, path)
+    roles = _roles(b, b.facts, S.FACT_ROLES, "definitions/facts/")
+    ledger_roles = _roles(b, b.ledger, S.LEDGER_ROLES, "definitions/ledger.yaml") if b.ledger else {}
     _cross_checks(b)
     problems = [p for p in b.problems if p]
     if problems:
@@ -154,7 +156,8 @@ def _load(root: Path) -> tuple[RuleSet | None, list[Problem]]:
         name=b.name, version=b.version, root=str(root), sha256=content_hash(root),
         stages=tuple(b.stages), facts=b.facts, params=b.params, rules=tuple(b.rules),
         precedence=tuple(b.precedence), refusals=b.refusals, sections=tuple(b.sections),
-        glossary=b.glossary, credits=b.credits, ledger=b.ledger, editions=b.editions)
+        glossary=b.glossary, credits=b.credits, ledger=b.ledger, editions=b.editions, roles=roles,
+        ledger_roles=ledger_roles)
     return ruleset, []
 
 
@@ -185,7 +188,7 @@ def _ruleset_file(b: _Build, path: Path) -> None:
         c.keys(entry, S.STAGE_KEYS, {"name", "kind"}, "a stage")
         kind = entry.get("kind")
         if kind not in S.STAGE_KINDS:
-            c.add(entry, "kind", f"unknown stage kind {kind!r}{did_you_mean(str(kind), S.STAGE_KINDS)}",
+            c.add(entry, "kind", f"unknown stage kind {written(kind)}{did_you_mean(str(kind), S.STAGE_KINDS)}",
                   f"use one of {', '.join(S.STAGE_KINDS)}")
             continue
         b.stages.append(Stage(str(entry.get("name")), kind, str(entry.get("label", ""))))
@@ -214,7 +217,7 @@ def _facts_file(b: _Build, path: Path, top: str = "facts", into: dict | None = N
         c.keys(spec, S.FACT_KEYS, S.FACT_REQUIRED, what)
         ftype = spec.get("type")
         if ftype not in S.FACT_TYPES:
-            c.add(spec, "type", f"{what} has unknown type {ftype!r}{did_you_mean(str(ftype), S.FACT_TYPES)}",
+            c.add(spec, "type", f"{what} has unknown type {written(ftype)}{did_you_mean(str(ftype), S.FACT_TYPES)}",
                   f"use one of {', '.join(S.FACT_TYPES)}")
             continue
         unit = spec.get("unit", "")
@@ -248,8 +251,43 @@ def _facts_file(b: _Build, path: Path, top: str = "facts", into: dict | None = N
             description=c.text(spec, "description", what), unit=str(unit or ""),
             values=tuple(str(v) for v in values), source=str(spec.get("source", "") or ""),
             derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)),
-            computed=spec.get("computed"))
+            computed=spec.get("computed"), role=_role(c, spec, what, into is None, ftype))
     _hand_over(b, c)
+
+
+def _role(c: S.Checker, spec: dict, what: str, is_fact: bool, ftype: str) -> str:
+    if "role" not in spec:
+        return ""
+    roles = S.FACT_ROLES if is_fact else S.LEDGER_ROLES
+    role = str(spec.get("role"))
+    if role not in roles:
+        c.add(spec, "role", f"{what} has unknown role '{role}'{did_you_mean(role, roles)}",
+              f"use one of {', '.join(roles)}, or remove 'role:'")
+        return ""
+    if ftype != roles[role]:
+        c.add(spec, "role", f"{what} has role '{role}', which needs a {roles[role]} fact, not {ftype}",
+              f"give the role to a {roles[role]} fact")
+    return role
+
+
+def _roles(b: _Build, vocabulary: dict[str, FactDef], roles: dict[str, str], where: str) -> dict[str, str]:
+    """Role -> fact; every role held by exactly one fact."""
+    held: dict[str, list[str]] = {}
+    for fact in vocabulary.values():
+        if fact.role:
+            held.setdefault(fact.role, []).append(fact.name)
+    out: dict[str, str] = {}
+    for role in roles:
+        names = held.get(role, [])
+        if not names:
+            b.problems.append(Problem(where, f"no fact has the role '{role}'",
+                                      f"add 'role: {role}' to the {roles[role]} fact that holds it"))
+        elif len(names) > 1:
+            b.problems.append(Problem(where, f"the role '{role}' is given to {', '.join(names)}",
+                                      "give each role to one fact"))
+        else:
+            out[role] = names[0]
+    return out
 
 
 def _units_file(b: _Build, path: Path) -> None:
@@ -430,7 +468,7 @@ def _quantity(c: S.Checker, node: Any, key: Any, value: Any, unit: str, what: st
         except UnitError as exc:
             c.add(node, key, f"{what}: {exc.message}", exc.fix)
             return _BAD
-    c.add(node, key, f"{what}: {value!r} is not a quantity", f"write a number with its unit, e.g. '125 {unit}'")
+    c.add(node, key, f"{what}: {written(value)} is not a quantity", f"write a number with its unit, e.g. '125 {unit}'")
     return _BAD
 
 
@@ -587,12 +625,13 @@ def _cross_checks(b: _Build) -> None:
                                       f"use one of {', '.join(stage_names)}"))
     b.rules = rules
     families = {f for r in b.rules for f in r.families}
-    component = b.facts.get("component")
+    component = next((f for f in b.facts.values() if f.role == "kind"), None)
     for fam in sorted(families - {ANY_FAMILY}):
         if component and fam not in component.values:
             first = next(r for r in b.rules if fam in r.families)
-            b.problems.append(Problem(first.where, f"family '{fam}' is not a value of the fact 'component'",
-                                      "add it to the values of the fact 'component' in definitions/facts/common.yaml"))
+            b.problems.append(Problem(first.where, f"family '{fam}' is not a value of the fact '{component.name}' "
+                                      "(the fact with role kind)",
+                                      f"add it to the values of the fact '{component.name}' in definitions/facts/"))
     ids = {r.id: r for r in b.rules}
     for prec in b.precedence:
         for rid in prec.order:
@@ -688,12 +727,12 @@ def _check_literal(c: S.Checker, node: Any, key: Any, fact: FactDef, value: Any,
         return _BAD if _BAD in items else items
     if fact.type == "bool":
         if not isinstance(value, bool):
-            c.add(node, key, f"{what}: {value!r} is not true or false", "write true or false")
+            c.add(node, key, f"{what}: {written(value)} is not true or false", "write true or false")
             return _BAD
         return value
     if fact.type in ("enum", "set"):
         if str(value) not in fact.values:
-            c.add(node, key, f"{what}: {value!r} is not an allowed value{did_you_mean(str(value), fact.values)}",
+            c.add(node, key, f"{what}: {written(value)} is not an allowed value{did_you_mean(str(value), fact.values)}",
                   f"use one of {', '.join(fact.values)}")
             return _BAD
         return str(value)
@@ -702,7 +741,7 @@ def _check_literal(c: S.Checker, node: Any, key: Any, fact: FactDef, value: Any,
     if fact.type == "date":
         if isinstance(value, dt.date):
             return value
-        c.add(node, key, f"{what}: {value!r} is not a date", "write YYYY-MM-DD")
+        c.add(node, key, f"{what}: {written(value)} is not a date", "write YYYY-MM-DD")
         return _BAD
     return " ".join(str(value).split()).lower()  # free text compares without regard to case or spacing
 
@@ -777,7 +816,7 @@ def _formula_checks(b: _Build) -> None:
                 return
             if not isinstance(node, dict) or len(node) != 1 or next(iter(node)) not in S.FORMULAS \
                     or not isinstance(next(iter(node.values())), list) or len(next(iter(node.values()))) < 2:
-                b.problems.append(Problem(where, f"computed fact '{name}': {node!r} is not a formula",
+                b.problems.append(Problem(where, f"computed fact '{name}': {written(node)} is not a formula",
                                           f"write one of {', '.join(S.FORMULAS)} over a list of two or more "
                                           "operands, e.g. {ratio: [{difference: [a, b]}, a]}"))
                 return

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Union
 
-KEYS = ("sale", "production", "taxable_year")
-
 
 @dataclass(frozen=True)
 class When:
@@ -48,6 +46,7 @@ class FactDef:
     derived: bool = False
     bare_number: bool = True  # False: a value must carry its unit (purity: 0.99 is not 0.99 %)
     computed: Any = None  # a formula over other facts ({ratio: [{difference: [a, b]}, a]}); never read
+    role: str = ""  # what the code reads it for (schema.FACT_ROLES / LEDGER_ROLES): kind, sale_date, ...
 
 
 @dataclass(frozen=True)
@@ -233,6 +232,20 @@ class RuleSet:
     ledger: dict[str, FactDef] = field(default_factory=dict)
     known_on: dt.date | None = None  # the edition: the law as enacted by this date (None: all of it)
     editions: dict = field(default_factory=dict)  # name -> (label, enacted_by date or None)
+    roles: dict[str, str] = field(default_factory=dict)  # role -> the fact that holds it
+    ledger_roles: dict[str, str] = field(default_factory=dict)  # role -> the ledger column that holds it
+
+    def role(self, name: str) -> str:
+        """The fact that holds a role (kind, line, sale_date, ...), as definitions/ declare it."""
+        return self.roles[name]
+
+    def column(self, name: str) -> str:
+        """The ledger column that holds a role (facility, product, units, ...)."""
+        return self.ledger_roles[name]
+
+    def line_order(self) -> tuple[str, ...]:
+        """The Form 7207 Part II lines in the form's order: the values of the fact with role `line`."""
+        return self.facts[self.roles["line"]].values
 
     def rule(self, rule_id: str) -> Rule:
         index = self.__dict__.get("_index")

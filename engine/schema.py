@@ -5,13 +5,36 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .errors import Problem, did_you_mean
+from .errors import Problem, did_you_mean, written
 from .yamlio import Located
 
 FACT_TYPES = ("bool", "enum", "set", "quantity", "text", "date")
 STAGE_KINDS = ("derive", "choose", "require")
 
-FACT_KEYS = {"type", "label", "description", "unit", "values", "source", "derived", "bare_number", "computed"}
+FACT_KEYS = {"type", "label", "description", "unit", "values", "source", "derived", "bare_number", "computed",
+             "role"}
+# What the code reads a fact for, declared on the fact (`role: kind`), so a fact renamed in YAML needs
+# no change in Python. Each role is held by exactly one fact of its vocabulary, of the type shown.
+FACT_ROLES = {
+    "kind": "enum",  # names the kind of component: a rule applies to the kinds its family names
+    "line": "enum",  # the Form 7207 Part II line the classify stage concludes; its values in form order
+    "part_iv_line": "enum",  # the Part IV line of a critical mineral
+    "sale_date": "date",  # the date of sale the law is read at when no --as-of is given
+    "production_date": "date",  # the date the component was produced
+    "taxable_year_begins": "date",  # the first day of the taxpayer's taxable year
+}
+LEDGER_ROLES = {
+    "facility": "text",  # one worksheet per facility
+    "product": "text",  # the product id, as in the catalog
+    "units": "quantity",  # the number of units sold
+    "sale_date": "date",
+    "production_date": "date",
+    "claimed_line": "text",  # the line the sale was booked to
+    "vessel_name": "text",  # Part III columns
+    "vessel_purpose": "text",
+    "vessel_number": "text",
+    "vessel_status": "enum",  # new or retrofitted
+}
 FORMULAS = ("sum", "difference", "product", "ratio")
 FACT_REQUIRED = {"type", "label", "description"}
 PARAM_KEYS = {"label", "description", "unit", "values", "references", "keyed_on", "enacted"}
@@ -99,7 +122,7 @@ class Checker:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        self.add(node, key, f"'{key}' of {what} is not a date: {value!r}",
+        self.add(node, key, f"'{key}' of {what} is not a date: {written(value)}",
                  "write the date as YYYY-MM-DD, e.g. 2023-01-01")
         return None
 

@@ -1,167 +1,224 @@
-"""Renderers for the credit: the Form 7207 worksheet (Parts II, III, IV) as text, CSV, JSON, Markdown."""
+"""Renderers of the credit: the Form 7207 worksheet (Parts II, III, IV) as text, CSV, JSON and
+Markdown, one line's sales with their arithmetic, and one unit's credit. They read the typed credit
+(engine/credit.py) and the decision records; every number and sentence is written here."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from decimal import Decimal
 
 from tabulate import tabulate
 
-from .credit import PART_II_ORDER, CreditRun, Worksheet, cents, dollars
+from . import records as R
+from .credit import (
+    PRODUCT,
+    VESSEL_ROLES,
+    Amount,
+    CreditRun,
+    DecisionRef,
+    FacilityWorksheet,
+    LineTotal,
+    Money,
+    PartIILine,
+    PartIVLine,
+    Rate,
+    RejectedSale,
+    RejectedTotal,
+    Sale,
+    SaleAmount,
+    UnitCredit,
+    Vessel,
+    Worksheet,
+    WorksheetReport,
+    cents,
+    dollars,
+    sale_of,
+)
 from .model import RuleSet
-from .units import grouped
+from .report import reason, value_text
+from .units import grouped, plain
 
 ROUNDING = ("Amounts are computed exactly; column (e) shows each line to the cent (half up) and in whole "
             "dollars as filed (half up). Line 8a rounds the exact total, not the sum of rounded lines.")
+PHASE_WORD = {"sale": "sold", "production": "produced", "taxable_year": "taxable year"}
 
 
-def _money(value: Decimal) -> str:
-    return "$" + grouped(cents(value)) if "." in grouped(cents(value)) else "$" + grouped(cents(value)) + ".00"
+# ---------------------------------------------------------------------------------------------------
+# numbers and the parts of an amount
+
+def money(value: Decimal) -> str:
+    """USD to the cent, half up: $14,000.00."""
+    return "$" + format(cents(value), ",.2f")
 
 
-def _rate(ruleset: RuleSet, sheet: Worksheet, line: str) -> str:
-    total = sheet.lines[line]
+def usd(value: Decimal) -> str:
+    """USD exact: $2,000; $1.755."""
+    return "$" + grouped(value)
+
+
+def exact(value: Decimal) -> str:
+    """An exact decimal as written in a CSV cell: no grouping, no exponent, no trailing zeros."""
+    return plain(value)
+
+
+def rate_text(rate: Rate | None) -> str:
+    """Column (c) as the form writes it: $0.04 per W, $12 per m2, 10%."""
+    if rate is None:
+        return ""
+    q = rate.value
+    if q.unit == "percent":
+        return f"{grouped(q.value)}%"
+    return f"${grouped(q.value)} per {q.unit.split('/')[-1].replace('**2', '2')}"
+
+
+def arithmetic(a: Amount) -> str:
+    """One sale's arithmetic: 500 units x 100 W = 50,000 W; x 0.04 USD/W = $2,000."""
+    b = a.base
+    if b.units is None or b.per_unit is None:
+        head = f"{b.source} {grouped(b.amount.value)}"
+    else:
+        head = f"{grouped(b.units)} units x {value_text(b.per_unit)}"
+    text = f"{head} = {value_text(b.amount)}; x {value_text(a.rate.value)} = {usd(a.before_phase_out)}"
+    p = a.phase_out
+    if p is not None and p.percent != 100:
+        text += f"; x {grouped(p.percent)} % phase-out ({PHASE_WORD[p.keyed_on]} {p.date.year}) = {usd(a.credit)}"
+    return text
+
+
+def cap_notes(a: Amount, credit_notes: str = "") -> list[str]:
+    """Where a cap binds: the value counted, how, and the rated value it replaces (with the YAML's notes)."""
+    cap = a.base.cap
+    if cap is None:
+        return []
+    cite = f" ({cap.cite} cap)" if cap.cite else " (cap)"
+    text = (f"capacity counted {value_text(cap.counted)} = {value_text(cap.ratio)} x {value_text(cap.other)}"
+            f"{cite}, not the rated {value_text(cap.rated)}")
+    return [text + (f": {credit_notes}" if credit_notes else "")]
+
+
+def flags(a: Amount) -> list[str]:
+    c = a.claimed
+    return [f"booked to line {c.claimed}, but the product meets line {c.met}: entered on {c.met}"] if c else []
+
+
+def problem_text(p: R.Problem) -> str:
+    return f"{p.where}: {p.message}" + (f"\n    fix: {p.fix}" if p.fix else "")
+
+
+def line_rate(ruleset: RuleSet, total: LineTotal) -> Rate | None:
+    """Column (c): the rate applied to the line's first sale, else the parameter's latest value."""
+    if total.amounts:
+        return total.amounts[0].rate
     param = ruleset.params[total.credit.rate]
-    value = param.values[-1].value if not total.amounts else total.amounts[0].rate
-    unit = param.unit
-    if unit == "percent":
-        return f"{grouped(value)}%"
-    return f"${grouped(value)} per {unit.split('/')[-1].replace('**2', '2')}"
+    last = param.values[-1] if param.values else None
+    if last is None or last.value is None:
+        return None
+    return Rate(param.id, R.quantity(last.value, param.unit), last.start)
 
 
 def part_ii_rows(ruleset: RuleSet, sheet: Worksheet) -> list[dict]:
+    """Part II as display cells, one dict per line (the text, CSV and Markdown share them)."""
     rows = []
-    for line in PART_II_ORDER:
+    for line in ruleset.line_order():
         if line not in sheet.lines:
             continue
         total = sheet.lines[line]
-        base_unit = total.amounts[0].base_unit if total.amounts else ""
-        phase = ", ".join(f"{grouped(p)}%" for p in total.phase_outs)
+        some = bool(total.amounts)
         rows.append({
             "line": line, "component": total.credit.column_a, "unit": total.credit.column_b,
-            "rate": _rate(ruleset, sheet, line),
-            "aggregate": grouped(total.aggregate) if total.amounts else "",
-            "aggregate_unit": base_unit, "sales": len(total.amounts),
-            "credit": _money(total.total) if total.amounts else "",
-            "credit_whole_dollars": grouped(dollars(total.total)) if total.amounts else "",
-            "phase_out": phase, "credit_exact": str(total.total) if total.amounts else "",
+            "rate": rate_text(line_rate(ruleset, total)),
+            "aggregate": grouped(total.aggregate) if some else "",
+            "aggregate_unit": total.unit, "sales": len(total.amounts),
+            "credit": money(total.total) if some else "",
+            "credit_whole_dollars": grouped(dollars(total.total)) if some else "",
+            "phase_out": ", ".join(f"{grouped(p)}%" for p in total.phase_outs),
+            "credit_exact": exact(total.total) if some else "",
         })
     return rows
 
+
+def rejected_totals(sheet: Worksheet) -> str:
+    """How many rejected sales, and the base they held, by the line their product meets."""
+    return "; ".join(_rejected_total(t) for t in sheet.rejected_totals())
+
+
+def _rejected_total(t: RejectedTotal) -> str:
+    held = ", ".join(value_text(q) for q in t.bases)
+    return f"{t.line or 'no line'}: {t.sales} sale(s)" + (f" holding {held}" if held else "")
+
+
+def _part_iv_labels(ruleset: RuleSet) -> dict[str, str]:
+    fact = ruleset.role("part_iv_line")
+    return {str(r.then[fact]): r.label for r in ruleset.rules if r.then.get(fact)}
+
+
+def _vessel(a: Amount, key: str) -> str:
+    return a.row.roles.get(VESSEL_ROLES[key]) or ""
+
+
+def _product(row) -> str:
+    return row.roles[PRODUCT]
+
+
+# ---------------------------------------------------------------------------------------------------
+# text, CSV, Markdown, one line explained
 
 def text(run: CreditRun, ruleset: RuleSet) -> str:
     out = []
     for sheet in run.worksheets:
         year = f", tax year {sheet.tax_year}" if sheet.tax_year else ""
         out.append(f"Form 7207 worksheet: facility {sheet.facility}{year}")
-        out.append(f"rules: {ruleset.name} {ruleset.version} (sha256 {ruleset.sha256[:12]})\n")
+        out.append(f"rules: {run.ruleset.name} {run.ruleset.version} (sha256 {run.ruleset.sha256[:12]})\n")
         out.append("Part II. Eligible components")
         rows = [[r["line"], _short(r["component"], 45), _short(r["unit"], 30), r["rate"],
                  (r["aggregate"] + " " + r["aggregate_unit"]).strip(), r["phase_out"], r["credit"],
                  r["credit_whole_dollars"]] for r in part_ii_rows(ruleset, sheet) if r["sales"]]
         rows.append(["7", "Credit from partnerships, S corporations, estates, trusts", "", "", "", "",
                      "(not computed)", ""])
-        rows.append(["8a", "Total (lines 1 through 7)", "", "", "", "", _money(sheet.total),
+        rows.append(["8a", "Total (lines 1 through 7)", "", "", "", "", money(sheet.total),
                      grouped(dollars(sheet.total))])
         out.append(tabulate(rows, headers=["line", "(a) component", "(b) unit", "(c) rate", "(d) aggregate",
                                            "phase-out", "(e) credit", "(e) $ as filed"],
                             tablefmt="simple", disable_numparse=True))
         if sheet.vessels:
             out.append("\nPart III. Related offshore wind vessels")
-            vrows = [[i, a.row.facts.get("vessel_name", ""), a.row.facts.get("vessel_purpose", ""),
-                      a.row.facts.get("vessel_number", ""), a.row.facts.get("vessel_status", ""), _money(a.base)]
-                     for i, a in enumerate(sheet.vessels, start=1)]
+            vrows = [[i, _vessel(a, "name"), _vessel(a, "purpose"), _vessel(a, "official_number"),
+                      _vessel(a, "status"), money(a.base.amount.value)] for i, a in enumerate(sheet.vessels, start=1)]
             vrows.append(["", "Total of sales prices (to Part II, line 2a, column (d))", "", "", "",
-                          _money(sum((a.base for a in sheet.vessels), Decimal(0)))])
+                          money(sum((a.base.amount.value for a in sheet.vessels), Decimal(0)))])
             out.append(tabulate(vrows, headers=["line", "name", "purpose", "official number", "new/retrofitted",
                                                 "sales price"], tablefmt="simple", disable_numparse=True))
         part_iv = sheet.part_iv()
         if part_iv:
             out.append("\nPart IV. Costs of producing applicable critical minerals")
-            labels = {r.then.get("part_iv_line"): r.label for r in ruleset.rules if r.then.get("part_iv_line")}
-            prow = [[k, _short(labels.get(k, ""), 70), _money(v)] for k, v in part_iv.items()]
-            prow.append(["74", "Total costs (to Part II, line 6a, column (d))", _money(sum(part_iv.values()))])
+            labels = _part_iv_labels(ruleset)
+            prow = [[k, _short(labels.get(k, ""), 70), money(v)] for k, v in part_iv.items()]
+            prow.append(["74", "Total costs (to Part II, line 6a, column (d))", money(sum(part_iv.values()))])
             out.append(tabulate(prow, headers=["line", "mineral and form", "costs incurred"], tablefmt="simple",
                                 disable_numparse=True))
-        flagged = [a for a in sheet.amounts if a.flags or a.notes]
-        if flagged:
+        noted = [(a, [*flags(a), *cap_notes(a, sheet.lines[a.line].credit.notes)]) for a in sheet.amounts]
+        noted = [(a, notes) for a, notes in noted if notes]
+        if noted:
             out.append("\nNotes and flags")
-            for a in flagged:
-                for note in (*a.flags, *a.notes):
-                    out.append(f"  {a.row.where} ({a.row.facts['product']}): {note}")
+            for a, notes in noted:
+                out.extend(f"  {a.row.where} ({_product(a.row)}): {note}" for note in notes)
         if sheet.rejected:
             out.append(f"\nRejected sales: {len(sheet.rejected)} (not on the form); {rejected_totals(sheet)}")
             for r in sheet.rejected:
-                base = f" [{r.base}]" if r.base else ""
-                out.append(f"  {r.row.where} {r.row.facts['product']}{base}: {r.outcome}: {r.reason}")
+                base = f" [{value_text(r.base)}]" if r.base else ""
+                out.append(f"  {r.row.where} {_product(r.row)}{base}: {r.outcome}: {reason(r.record)}")
         out.append(f"\n{ROUNDING}\n")
     if run.outside_year:
         out.append(f"{len(run.outside_year)} sale(s) fall outside tax year {run.tax_year} and were not counted.")
     if run.errors:
         out.append(f"\n{len(run.errors)} sale(s) could not be computed:")
-        out.extend(f"  {p}" for p in run.errors)
+        out.extend(f"  {problem_text(p)}" for p in run.errors)
     return "\n".join(out) + "\n"
-
-
-def rejected_totals(sheet: Worksheet) -> str:
-    """How many rejected sales, and the base they held, by the line their product meets."""
-    held: dict[str, list] = {}
-    for r in sheet.rejected:
-        line = r.decision.classified_line if r.decision and r.decision.classified_line else "no line"
-        held.setdefault(line, []).append(r)
-    parts = []
-    for line, items in sorted(held.items()):
-        bases: dict[str, Decimal] = {}
-        for r in items:
-            if r.base:
-                number, unit = r.base.split(" ", 1)
-                bases[unit] = bases.get(unit, Decimal(0)) + Decimal(number.replace(",", ""))
-        base = ", ".join(f"{grouped(v)} {u}" for u, v in bases.items())
-        parts.append(f"{line}: {len(items)} sale(s)" + (f" holding {base}" if base else ""))
-    return "; ".join(parts)
 
 
 def _short(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 3] + "..."
-
-
-def to_dict(run: CreditRun, ruleset: RuleSet) -> dict:
-    sheets = []
-    for sheet in run.worksheets:
-        sheets.append({
-            "facility": sheet.facility, "tax_year": sheet.tax_year,
-            "part_ii": part_ii_rows(ruleset, sheet),
-            "line_8a": {"credit": _money(sheet.total), "credit_whole_dollars": grouped(dollars(sheet.total)),
-                        "credit_exact": str(sheet.total)},
-            "part_iii": [{"name": a.row.facts.get("vessel_name"), "purpose": a.row.facts.get("vessel_purpose"),
-                          "official_number": a.row.facts.get("vessel_number"),
-                          "new_or_retrofitted": a.row.facts.get("vessel_status"), "sales_price": str(a.base)}
-                         for a in sheet.vessels],
-            "part_iv": {k: str(v) for k, v in sheet.part_iv().items()},
-            "sales": [_amount(a) for a in sheet.amounts],
-            "rejected_summary": rejected_totals(sheet),
-            "rejected_sales": [{"where": r.row.where, "product": r.row.facts["product"], "outcome": r.outcome,
-                                "reason": r.reason, "base": r.base} for r in sheet.rejected],
-            "rounding": ROUNDING,
-        })
-    return {"ruleset": ruleset.ident(), "tax_year": run.tax_year, "worksheets": sheets,
-            "outside_tax_year": [r.where for r in run.outside_year],
-            "errors": [p.to_dict() for p in run.errors]}
-
-
-def _amount(a) -> dict:
-    return {"where": a.row.where, "product": a.row.facts["product"], "line": a.line, "units": str(a.units),
-            "base": str(a.base), "base_unit": a.base_unit, "rate": str(a.rate), "rate_unit": a.rate_unit,
-            "phase_out_percent": None if a.phase_out is None else str(a.phase_out), "credit": str(a.credit),
-            "arithmetic": a.arithmetic, "notes": list(a.notes), "flags": list(a.flags),
-            "decision": {"outcome": a.decision.outcome, "line": a.decision.line, "reason": a.decision.reason,
-                         "as_of": a.decision.as_of}}
-
-
-def to_json(run: CreditRun, ruleset: RuleSet) -> str:
-    return json.dumps(to_dict(run, ruleset), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_csv(run: CreditRun, ruleset: RuleSet) -> str:
@@ -174,8 +231,8 @@ def to_csv(run: CreditRun, ruleset: RuleSet) -> str:
         for row in part_ii_rows(ruleset, sheet):
             writer.writerow({"facility": sheet.facility, **{k: row[k] for k in fields if k != "facility"}})
         writer.writerow({"facility": sheet.facility, "line": "8a", "component": "Total",
-                         "credit": _money(sheet.total), "credit_whole_dollars": grouped(dollars(sheet.total)),
-                         "credit_exact": str(sheet.total)})
+                         "credit": money(sheet.total), "credit_whole_dollars": grouped(dollars(sheet.total)),
+                         "credit_exact": exact(sheet.total)})
     return buffer.getvalue()
 
 
@@ -183,15 +240,16 @@ def to_markdown(run: CreditRun, ruleset: RuleSet) -> str:
     out = []
     for sheet in run.worksheets:
         out.append(f"# Form 7207 worksheet: {sheet.facility}\n")
-        out.append(f"Rules {ruleset.name} {ruleset.version}, sha256 `{ruleset.sha256}`.\n")
+        out.append(f"Rules {run.ruleset.name} {run.ruleset.version}, sha256 `{run.ruleset.sha256}`.\n")
         rows = [[r["line"], r["component"], r["unit"], r["rate"], (r["aggregate"] + " " + r["aggregate_unit"]).strip(),
                  r["phase_out"], r["credit"], r["credit_whole_dollars"]] for r in part_ii_rows(ruleset, sheet)]
-        rows.append(["8a", "Total", "", "", "", "", _money(sheet.total), grouped(dollars(sheet.total))])
+        rows.append(["8a", "Total", "", "", "", "", money(sheet.total), grouped(dollars(sheet.total))])
         out.append(tabulate(rows, headers=["Line", "(a)", "(b)", "(c)", "(d)", "Phase-out", "(e)", "(e) as filed"],
                             tablefmt="github", disable_numparse=True))
         if sheet.rejected:
             out.append(f"\n**Rejected sales ({len(sheet.rejected)})**\n")
-            out.extend(f"- {r.row.where} `{r.row.facts['product']}`: {r.outcome}: {r.reason}" for r in sheet.rejected)
+            out.extend(f"- {r.row.where} `{_product(r.row)}`: {r.outcome}: {reason(r.record)}"
+                       for r in sheet.rejected)
         out.append(f"\n{ROUNDING}\n")
     return "\n".join(out) + "\n"
 
@@ -205,13 +263,100 @@ def explain_line(run: CreditRun, line: str) -> str:
         out.append(f"Facility {sheet.facility}, line {line} ({total.credit.column_a}): {len(total.amounts)} sale(s)")
         out.append(f"  how: {total.credit.column_b}; rate parameter {total.credit.rate}; {total.credit.citation()}")
         for a in total.amounts:
-            out.append(f"  {a.row.where}: {a.row.facts['product']} ({a.decision.reason}; as of {a.decision.as_of})")
-            out.append(f"      {a.arithmetic}")
-            for note in (*a.notes, *a.flags):
-                out.append(f"      note: {note}")
-        out.append(f"  column (d) {grouped(total.aggregate)}; column (e) {_money(total.total)} "
+            out.append(f"  {a.row.where}: {_product(a.row)} ({reason(a.record)}; "
+                       f"as of {a.record.dates.sale.isoformat()})")
+            out.append(f"      {arithmetic(a)}")
+            out.extend(f"      note: {note}" for note in (*cap_notes(a, total.credit.notes), *flags(a)))
+        out.append(f"  column (d) {grouped(total.aggregate)}; column (e) {money(total.total)} "
                    f"(${grouped(dollars(total.total))} as filed)")
-        rejected = [r for r in sheet.rejected if r.decision and r.decision.classified_line == line]
-        for r in rejected:
-            out.append(f"  not counted: {r.row.where} {r.row.facts['product']}: {r.outcome}: {r.reason}")
+        for r in sheet.rejected:
+            if r.record.classified_line == line:
+                out.append(f"  not counted: {r.row.where} {_product(r.row)}: {r.outcome}: {reason(r.record)}")
     return "\n".join(out) + "\n" if out else f"no sales fed line {line}\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON: the WorksheetReport of engine/credit.py
+
+def _money(value: Decimal) -> Money:
+    return Money(R.plain_decimal(value), cents(value), dollars(value))
+
+
+def _decision(d: R.Decision) -> DecisionRef:
+    return DecisionRef(d.outcome, d.reason, d.dates, d.line, d.classified_line, d.decided_by, d.missing, reason(d))
+
+
+def _sale_amount(a: Amount) -> SaleAmount:
+    return SaleAmount(sale_of(a.row), a.line, a.base, a.rate, R.plain_decimal(a.before_phase_out), a.phase_out,
+                      R.plain_decimal(a.credit), _decision(a.record), a.claimed)
+
+
+def _part_ii(ruleset: RuleSet, sheet: Worksheet) -> tuple[PartIILine, ...]:
+    out = []
+    for line in ruleset.line_order():
+        total = sheet.lines.get(line)
+        if total is None:
+            continue
+        some = bool(total.amounts)
+        out.append(PartIILine(line, total.credit.column_a, total.credit.column_b, line_rate(ruleset, total),
+                              len(total.amounts), R.quantity(total.aggregate, total.unit) if some else None,
+                              tuple(R.plain_decimal(p) for p in total.phase_outs),
+                              _money(total.total) if some else None))
+    return tuple(out)
+
+
+def _facility(ruleset: RuleSet, sheet: Worksheet) -> FacilityWorksheet:
+    vessels = tuple(Vessel(i, sale_of(a.row), R.plain_decimal(a.base.amount.value),
+                           *(a.row.roles.get(VESSEL_ROLES[k]) for k in ("name", "purpose", "official_number",
+                                                                          "status")))
+                    for i, a in enumerate(sheet.vessels, start=1))
+    labels = _part_iv_labels(ruleset)
+    part_iv = sheet.part_iv()
+    return FacilityWorksheet(
+        facility=sheet.facility, tax_year=sheet.tax_year, part_ii=_part_ii(ruleset, sheet),
+        line_8a=_money(sheet.total), part_iii=vessels,
+        part_iii_total=R.plain_decimal(sum((v.sales_price for v in vessels), Decimal(0))) if vessels else None,
+        part_iv=tuple(PartIVLine(k, labels.get(k, ""), R.plain_decimal(v)) for k, v in part_iv.items()),
+        line_74=R.plain_decimal(sum(part_iv.values(), Decimal(0))) if part_iv else None,
+        sales=tuple(_sale_amount(a) for a in sheet.amounts),
+        rejected=tuple(RejectedSale(sale_of(r.row), _decision(r.record), r.base) for r in sheet.rejected),
+        rejected_by_line=tuple(sheet.rejected_totals()))
+
+
+def report(run: CreditRun, ruleset: RuleSet) -> WorksheetReport:
+    """The worksheet as the typed JSON form; the reasons of the decisions are added in words."""
+    outside: tuple[Sale, ...] = tuple(sale_of(r) for r in run.outside_year)
+    return WorksheetReport(run.ruleset, R.software(), run.tax_year,
+                           tuple(_facility(ruleset, s) for s in run.worksheets), run.as_of, outside,
+                           tuple(run.errors))
+
+
+def to_json(run: CreditRun, ruleset: RuleSet) -> str:
+    return R.encode(report(run, ruleset)).decode() + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# one unit's credit (`ampc rules diff`)
+
+def unit_credit_text(outcome: str, credit: UnitCredit | None, ruleset: RuleSet) -> str:
+    """What one unit earns, in words: $28 per unit (400 W x 0.07 USD/W); 10 % of costs incurred."""
+    if outcome == R.UNDETERMINED:
+        return "undetermined"
+    if credit is None:
+        return "no credit"
+    if not credit.encoded:
+        return f"no credit amount encoded for line {credit.line}"
+    if credit.not_stated is not None or credit.rate is None:
+        day = f" on {credit.not_stated.date.isoformat()}" if credit.not_stated else ""
+        return f"no rate for line {credit.line}{day}"
+    p = credit.phase_out
+    phase = "" if p is None or p.percent == 100 else f" x {grouped(p.percent)} % phase-out"
+    rate = credit.rate.value
+    if credit.credit is not None and credit.base is not None and credit.base.per_unit is not None:
+        return (f"${grouped(cents(credit.credit.value))} per unit ({value_text(credit.base.per_unit)} x "
+                f"{value_text(rate)}{phase})")
+    if rate.unit == "percent":
+        column = credit.base_column or ""
+        what = ruleset.ledger[column].label.lower() if column in ruleset.ledger else "base"
+        return f"{grouped(rate.value)} % of {what}{phase}"
+    return f"{value_text(rate)}{phase}"

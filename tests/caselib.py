@@ -1,15 +1,12 @@
-"""Load the YAML test cases under tests/cases/ and turn them into decisions."""
+"""Load the YAML test cases under tests/cases/ and decide them through the one pipeline (engine/run.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any
 
-from engine.catalog import add_computed, normalize_value
 from engine.decide import Decider
-from engine.record import Decision
-from engine.units import UnitError
+from engine.records import Record
+from engine.run import decide_mappings
 from engine.yamlio import load_yaml
 
 CASES = Path(__file__).resolve().parent / "cases"
@@ -24,23 +21,16 @@ def load_cases() -> list[tuple[str, dict, dict]]:
         for case in data["cases"]:
             facts = dict(defaults.get("facts", {}))
             facts.update(case.get("facts", {}))
-            case = dict(case, facts=facts, as_of=case.get("as_of", defaults.get("as_of")))
+            case = dict(case, facts=facts, as_of=case.get("as_of", defaults.get("as_of")),
+                        file=str(path.relative_to(CASES.parent.parent)))
             out.append((f"{path.relative_to(CASES)}: {case['name']}", case, data))
     return out
 
 
-def normalize(ruleset, raw: dict[str, Any]) -> dict[str, Any]:
-    """The facts as a catalog row gives them: typed, in canonical units, with the computed facts."""
-    facts = {k: normalize_value(ruleset.facts[k], v, "", ruleset) for k, v in raw.items()}
-    add_computed(facts, ruleset.facts)
-    return facts
+def case_item(case: dict) -> dict:
+    """The case as a YAML catalog entry: its name as the product id, its date, its facts."""
+    return {"product": case["name"], "as_of": case["as_of"], **case["facts"]}
 
 
-def decide_case(decider: Decider, case: dict) -> Decision | UnitError:
-    try:
-        facts = normalize(decider.ruleset, case["facts"])
-    except UnitError as exc:
-        return exc
-    as_of = case["as_of"]
-    as_of = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
-    return decider.decide(case["name"], facts, as_of)
+def decide_case(decider: Decider, case: dict) -> Record:
+    return decide_mappings([case_item(case)], case.get("file", "case"), decider)[0]

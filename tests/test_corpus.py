@@ -2,35 +2,86 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from caselib import decide_case, load_cases
+
+from engine.loader import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_rule_carries_its_metadata(ruleset):
+def _copy(tmp_path: Path) -> Path:
+    root = tmp_path / "ruleset"
+    for sub in ("rules", "definitions"):
+        shutil.copytree(ROOT / sub, root / sub)
+    return root
+
+
+def _edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+RULE_METADATA = ["id", "line", "label", "text", "cite", "in_force", "when", "stage", "family"]
+
+
+@pytest.mark.parametrize("key", RULE_METADATA + ["cite.irc", "cite.instructions"])
+def test_a_rule_without_its_metadata_is_refused_naming_file_and_key(tmp_path, key):
+    root = _copy(tmp_path)
+    path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
+
+    def drop(data):
+        rule = next(r for r in data["rules"] if r["id"] == "inverter.utility")
+        if "." in key:
+            outer, inner = key.split(".")
+            del rule[outer][inner]
+        else:
+            del rule[key]
+    _edit(path, drop)
+    problems = validate(root)
+    assert problems, f"a rule without '{key}' was accepted"
+    text = "\n".join(str(p) for p in problems)
+    assert "rules/part_ii/line_03_inverters.yaml:" in text and key.split(".")[-1] in text, text
+
+
+@pytest.mark.parametrize("key", ["label", "description", "unit", "values", "references"])
+def test_a_parameter_without_its_metadata_is_refused(tmp_path, key):
+    root = _copy(tmp_path)
+    path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
+    _edit(path, lambda data: data["parameters"]["inverter.utility.min_capacity"].pop(key))
+    problems = validate(root)
+    assert problems and any(key in str(p) for p in problems), [str(p) for p in problems]
+
+
+def test_every_rule_points_at_its_place_in_its_file(ruleset):
+    """An auditor follows a record's `source` to the rule's text: file:line must hold `id: <rule>`."""
     for rule in ruleset.rules:
-        assert rule.id and rule.label and rule.line and rule.text, rule.id
-        assert rule.cite.get("instructions") and rule.cite.get("irc"), rule.id
-        assert rule.in_force_from is not None, rule.id
+        file, _, line = rule.where.rpartition(":")
+        lines = (ROOT / file).read_text(encoding="utf-8").splitlines()
+        assert f"id: {rule.id}" in lines[int(line) - 1], (rule.id, rule.where, lines[int(line) - 1])
 
 
-def test_every_parameter_carries_its_metadata(ruleset):
-    for param in ruleset.params.values():
-        assert param.label and param.description and param.unit, param.id
-        assert param.values, param.id
-        assert param.references and all(r.get("title") for r in param.references), param.id
+def test_every_citation_names_the_instructions_and_a_45x_paragraph(ruleset):
+    for rule in ruleset.rules:
+        assert "Form 7207" in rule.cite["instructions"], rule.id
+        assert re.match(r"^(45X|7701)\(", str(rule.cite["irc"])), (rule.id, rule.cite["irc"])
 
 
-def test_every_fact_is_described(ruleset):
-    for fact in ruleset.facts.values():
-        assert fact.label and fact.description, fact.name
+@pytest.mark.parametrize("key", ["label", "description", "type"])
+def test_a_fact_without_its_metadata_is_refused(tmp_path, key):
+    root = _copy(tmp_path)
+    _edit(root / "definitions" / "facts" / "inverters.yaml", lambda data: next(iter(data["facts"].values())).pop(key))
+    problems = validate(root)
+    assert problems and any(key in str(p) for p in problems), [str(p) for p in problems]
 
 
 def test_every_rules_file_has_its_cases_at_the_same_path():
-    import yaml
     for path in sorted((ROOT / "rules").rglob("*.yaml")):
         if path.name == "ruleset.yaml" or not (yaml.safe_load(path.read_text()) or {}).get("rules"):
             continue  # a file of credit amounts only: tests/test_credit.py computes with it

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine import records as R
 from engine.cli import main
-from engine.credit import compute, load
+from engine.credit import Claimed, compute, load
+from engine.report import reason, value_text
+from engine.worksheet import arithmetic, cap_notes, flags, problem_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "examples" / "credit" / "catalog.yaml"
@@ -50,8 +53,9 @@ def test_a_1000_watt_central_inverter_never_lands_on_3a(ruleset, tmp_path):
     [sheet] = result.worksheets
     assert not sheet.lines["3a"].amounts
     [amount] = sheet.lines["3d"].amounts
-    assert amount.base == Decimal(50000)
-    assert amount.flags == ("booked to line 3a, but the product meets line 3d: entered on 3d",)
+    assert amount.base.amount == R.Quantity(Decimal(50000), "W")
+    assert amount.claimed == Claimed("3a", "3d")
+    assert flags(amount) == ["booked to line 3a, but the product meets line 3d: entered on 3d"]
 
 
 @pytest.mark.parametrize("year,share", [(2029, 100), (2030, 75), (2031, 50), (2032, 25), (2033, 0)])
@@ -64,7 +68,9 @@ def test_phase_out_by_year_of_sale(ruleset, tmp_path, year, share):
 def test_phase_out_boundary_is_the_calendar_year_of_sale(ruleset, tmp_path):
     result = run(ruleset, tmp_path, "F,MOD-100,300,2029-12-31,,,,\nF,MOD-100,300,2030-01-01,,,,\n")
     amounts = line(result, "1e").amounts
-    assert [a.phase_out for a in amounts] == [Decimal(100), Decimal(75)]
+    assert [a.phase_out.percent for a in amounts] == [Decimal(100), Decimal(75)]
+    assert [(a.phase_out.param, a.phase_out.date.year) for a in amounts] == \
+        [("credit.phase_out.components", 2029), ("credit.phase_out.components", 2030)]
     assert line(result, "1e").total == Decimal("2100") + Decimal("1575")
 
 
@@ -72,15 +78,23 @@ def test_critical_mineral_costs_in_2030_earn_the_full_ten_percent(ruleset, tmp_p
     result = run(ruleset, tmp_path, "F,LI-OH,1,2030-09-01,2030-06-30,,1000000 USD,\n")
     assert line(result, "6a").total == Decimal(100000)
     [amount] = line(result, "6a").amounts
-    assert amount.phase_out == Decimal(100)  # Pub. L. 119-21: by year of production, 100 % through 2030
+    assert amount.phase_out.percent == Decimal(100)  # Pub. L. 119-21: by year of production, 100 % through 2030
 
 
 def test_battery_above_100_to_1_counts_only_the_capped_capacity(ruleset, tmp_path):
     result = run(ruleset, tmp_path, "F,CELL-LONG,10,2025-07-03,,,,\n")
     [amount] = line(result, "5a").amounts
-    assert amount.base == Decimal(100)  # 10 units x 10 kWh counted, not 12 kWh rated
+    assert amount.base.amount == R.Quantity(Decimal(100), "kWh")  # 10 units x 10 kWh counted, not 12 kWh rated
     assert amount.credit == Decimal(3500)
-    [note] = amount.notes
+    cap = amount.base.cap
+    assert (cap.rated, cap.counted, cap.ratio, cap.other) == (R.Quantity(Decimal(12), "kWh"),
+                                                              R.Quantity(Decimal(10), "kWh"),
+                                                              R.Quantity(Decimal(100), "hour"),
+                                                              R.Quantity(Decimal("0.1"), "kW"))
+    assert (cap.ratio_param, cap.fact, cap.other_fact) == ("credit.battery.capacity_to_power_limit",
+                                                           "rated_capacity", "max_discharge")
+    assert arithmetic(amount) == "10 units x 10 kWh = 100 kWh; x 35 USD/kWh = $3,500"
+    [note] = cap_notes(amount, line(result, "5a").credit.notes)
     assert "capacity counted 10 kWh" in note and "not the rated 12 kWh" in note
     assert "with a capacity-to-power ratio not exceeding 100:1" in note  # the instructions' wording beside it
 
@@ -89,9 +103,10 @@ def test_rejected_sales_are_kept_with_their_reason_and_base(ruleset, tmp_path):
     result = run(ruleset, tmp_path, "F,MOD-100,300,2025-04-01,,,,\nF,MOD-400-CA,50,2025-05-20,,,,\n")
     [sheet] = result.worksheets
     [rejected] = sheet.rejected
-    assert rejected.row.facts["product"] == "MOD-400-CA" and rejected.outcome == "rejected"
-    assert "fails the rule 'Produced in the United States or a territory'" in rejected.reason
-    assert rejected.base == "20,000 W"
+    assert rejected.row.roles["product"] == "MOD-400-CA" and rejected.outcome == "rejected"
+    assert rejected.record.reason.kind == "requirement_fails"
+    assert "fails the rule 'Produced in the United States or a territory'" in reason(rejected.record)
+    assert rejected.base == R.Quantity(Decimal(20000), "W") and value_text(rejected.base) == "20,000 W"
     from engine.worksheet import rejected_totals
     assert rejected_totals(sheet) == "1e: 1 sale(s) holding 20,000 W"
 
@@ -105,7 +120,7 @@ def test_bad_ledger_rows_are_reported_and_the_rest_computed(ruleset, tmp_path):
         "F,BLADE-6MW,3,2025-06-01,,,,",      # row 6: missing base (turbine capacity)
     ]) + "\n")
     assert line(result, "1e").aggregate == Decimal(30000)
-    errors = {p.where.split(" row ")[1].split(",")[0]: str(p) for p in result.errors}
+    errors = {p.where.split(" row ")[1].split(",")[0]: problem_text(p) for p in result.errors}
     assert "unknown product 'MOD-10O' (did you mean 'MOD-100'?)" in errors["3"]
     assert "units -5 is not a whole number of units sold" in errors["4"]
     assert "'2025-13-45' is not a date" in errors["5"] and "YYYY-MM-DD" in errors["5"]
@@ -142,7 +157,8 @@ def test_cli_credit_formats_and_explain(tmp_path):
     assert "350,000 W" in table.output and "$14,000.00" in table.output
     data = json.loads(runner.invoke(main, base + ["--format", "json"]).output)
     [row] = [r for r in data["worksheets"][0]["part_ii"] if r["line"] == "1a"]
-    assert row["aggregate"] == "350,000" and row["credit"] == "$14,000.00"
+    assert row["aggregate"] == {"type": "quantity", "value": "350000", "unit": "W"}
+    assert row["credit"] == {"exact": "14000", "cents": "14000.00", "whole_dollars": "14000"}
     csv_text = runner.invoke(main, base + ["--format", "csv"]).output
     assert csv_text.splitlines()[0].startswith("facility,line,component")
     assert "# Form 7207 worksheet: F" in runner.invoke(main, base + ["--format", "markdown"]).output

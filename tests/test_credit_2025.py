@@ -15,7 +15,9 @@ from engine.catalog import read_catalog
 from engine.credit import compute, load
 from engine.decide import Decider
 from engine.loader import load_ruleset
+from engine.report import flag_text, reason, sentence
 from engine.run import decide_rows
+from engine.worksheet import arithmetic
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "examples" / "catalog_2025_amendments.yaml"
@@ -42,16 +44,18 @@ def line(result, number):
 def test_critical_mineral_phase_out_by_year_of_production(ruleset, tmp_path, produced, share):
     result = run(ruleset, tmp_path, f"F,LIOH-2031,1,{produced}-09-01,{produced}-06-30,1000000 USD\n")
     [amount] = line(result, "6a").amounts
-    assert amount.phase_out == Decimal(share)
+    assert amount.phase_out.percent == Decimal(share)
+    assert (amount.phase_out.param, amount.phase_out.keyed_on, amount.phase_out.date) == \
+        ("credit.phase_out.critical_minerals", "production", dt.date(produced, 6, 30))
     assert amount.credit == Decimal(100000) * share / 100  # 10 % of 1,000,000 USD, then the phase-out
 
 
 def test_the_mineral_phase_out_follows_the_year_of_production_not_of_sale(ruleset, tmp_path):
     result = run(ruleset, tmp_path, "F,LIOH-2031,1,2031-02-01,2030-12-31,1000000 USD\n"
                                     "F,LIOH-2031,1,2031-02-01,2031-01-01,1000000 USD\n")
-    assert [a.phase_out for a in line(result, "6a").amounts] == [Decimal(100), Decimal(75)]
+    assert [a.phase_out.percent for a in line(result, "6a").amounts] == [Decimal(100), Decimal(75)]
     assert line(result, "6a").total == Decimal(100000) + Decimal(75000)
-    assert "75 % phase-out (produced 2031)" in line(result, "6a").amounts[1].arithmetic
+    assert "75 % phase-out (produced 2031)" in arithmetic(line(result, "6a").amounts[1])
 
 
 def test_the_january_2024_edition_has_no_phase_out_for_minerals(tmp_path):
@@ -88,7 +92,8 @@ def test_the_january_2024_edition_has_no_line_6b(tmp_path):
     result = run(old, tmp_path, "F,COAL-2026,1,2026-07-01,2026-06-01,400000 USD\n")
     [sheet] = result.worksheets
     [rejected] = sheet.rejected
-    assert "no rule for a metallurgical_coal is in force" in rejected.reason
+    assert rejected.record.reason.kind == "no_rule_in_force"
+    assert "no rule for a metallurgical_coal is in force" in reason(rejected.record)
 
 
 # --- the taxpayer: a foreign-influenced entity earns nothing, and the record says why -------------
@@ -101,10 +106,10 @@ def test_a_taxpayer_owned_30_percent_by_a_specified_foreign_entity_earns_nothing
     assert sheet.total == 0 and not sheet.amounts
     [rejected] = sheet.rejected
     assert rejected.outcome == "rejected"
-    assert "Taxpayer is not a foreign-influenced entity" in rejected.reason
-    assert "(bb) no single specified foreign entity owns at least 25 percent" in rejected.reason
-    failed = next(c for c in rejected.decision.considered if c.rule == "pfe.taxpayer.foreign_influenced_entity")
-    assert [c.sentence() for c in failed.failed] == \
+    assert "Taxpayer is not a foreign-influenced entity" in reason(rejected.record)
+    assert "(bb) no single specified foreign entity owns at least 25 percent" in reason(rejected.record)
+    failed = rejected.record.considered_rule("pfe.taxpayer.foreign_influenced_entity")
+    assert [sentence(c) for c in failed.decisive()] == \
         ["largest_specified_foreign_entity_ownership 30 % is not less than 25 %"]
 
 
@@ -132,6 +137,7 @@ def test_the_example_catalog_shows_each_change(ruleset):
         decisions = {d.product: d for d in decide_rows(rows, decider)}  # each at its own sale date
     assert {p: (d.outcome, d.line) for p, d in decisions.items()} == EXPECTED
     assert [f.kind for f in decisions["BLADE-SOLD-2028"].flags] == ["interpretation", "not_stated"]
-    assert "termination.wind.sold_after_2027" in decisions["BLADE-SOLD-2028"].flags[0].message
+    assert "termination.wind.sold_after_2027" in flag_text(decisions["BLADE-SOLD-2028"].flags[0],
+                                                           decisions["BLADE-SOLD-2028"])
     assert [f.kind for f in decisions["INV-FY-2025"].flags] == ["not_stated"]
-    assert decisions["INV-FY-2025"].dates["taxable_year_begins"] == "2025-10-01"
+    assert decisions["INV-FY-2025"].dates.taxable_year_begins == dt.date(2025, 10, 1)

@@ -14,11 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from caselib import load_cases
 
+from engine import records as R
 from engine.docs import DocsError, check_rules, generate
-from engine.evaluate import show
 from engine.loader import load_ruleset
 from engine.model import Cmp, Not
+from engine.report import value_text
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2025, 6, 30)
@@ -61,7 +63,7 @@ def _boundaries(ruleset, rule_id: str) -> list[str]:
     out = []
     for cmp in _cmps(ruleset.rule(rule_id).when):
         if cmp.param:
-            out.append(show(ruleset.params[cmp.param].at(AS_OF), ruleset.facts[cmp.fact]))
+            out.append(value_text(R.typed(ruleset.params[cmp.param].at(AS_OF), ruleset.facts[cmp.fact].unit)))
     return out
 
 
@@ -172,13 +174,85 @@ def test_a_rule_without_its_text_or_citation_fails_the_docs_build_naming_it(tmp_
         generate(root, tmp_path / "out2")
 
 
-def test_the_site_builds_strictly_with_search(tmp_path):
-    site = tmp_path / "site"
+@pytest.fixture(scope="module")
+def html(tmp_path_factory):
+    """The site as mkdocs builds it (its hook generates the pages), and the build's output."""
+    site = tmp_path_factory.mktemp("site")
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
                             cwd=ROOT, capture_output=True, text=True)
+    return site, result
+
+
+def test_the_site_builds_strictly_with_search(html):
+    site, result = html
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stderr, result.stderr
     assert (site / "part_ii" / "line_03_inverters" / "index.html").is_file()
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     texts = " ".join(doc["text"] for doc in index["docs"])
     assert "Utility inverter means an inverter" in texts
+
+
+# A Python repr: PhaseOut(param=..., Decimal('0.99'), datetime.date(2025, 1, 1), frozenset({...}).
+REPR = re.compile(r"PhaseOut\(|Decimal\(|datetime\.date\(|CreditLine\(|Cmp\(|frozenset\(|\b[A-Z]\w*\([a-z_]+=")
+
+
+def test_no_python_repr_reaches_a_page(built, html):
+    _site, out = built
+    site, result = html
+    assert result.returncode == 0, result.stdout + result.stderr
+    pages = sorted(out.rglob("*.md")) + sorted(site.rglob("*.html")) + [site / "search" / "search_index.json"]
+    assert len(pages) > 40
+    found = {}
+    for path in pages:
+        hits = [m.group(0) for m in REPR.finditer(path.read_text(encoding="utf-8"))]
+        if hits:
+            found[str(path)] = sorted(set(hits))
+    assert not found, found
+    # the credit lines' phase-out schedules are written in words
+    line_6 = (out / "part_ii" / "line_06_critical_minerals.md").read_text(encoding="utf-8")
+    assert ("parameter `credit.phase_out.critical_minerals`, for components in taxable years beginning from "
+            "2025-07-05") in line_6
+
+
+def _cells(row: str) -> list[str]:
+    """A Markdown table row's cells, unescaped as a reader sees them."""
+    cells = re.split(r"(?<!\\)\|", row.strip())[1:-1]
+    return [re.sub(r"\\(.)", r"\1", c.strip()).replace("&lt;", "<").replace("&gt;", ">") for c in cells]
+
+
+def test_every_test_case_on_the_site_shows_the_outcome_and_line_it_expects(built):
+    """Each YAML case is on the page of its rules file, with the outcome and line its case asserts."""
+    _site, out = built
+    pages = {path: path.read_text(encoding="utf-8") for path in out.rglob("*.md")}
+    shown: dict[Path, dict[str, list[str]]] = {}
+    for path, text in pages.items():
+        if "## Test cases" in text:
+            table = _section(text, "## Test cases")
+            rows = [_cells(line) for line in table.splitlines() if line.startswith("| ") and not
+                    line.startswith("| Case |")]
+            shown[path] = {cells[0]: cells for cells in rows}
+            assert len(shown[path]) == len(rows), f"{path}: two rows name the same case"
+    cases = load_cases()
+    wrong, matched = [], 0
+    for name, case, _data in cases:
+        page = [p for p, text in pages.items() if f"test cases: `{case['file']}`" in text]
+        assert len(page) == 1, f"{case['file']} is listed on {len(page)} pages"
+        row = shown[page[0]].get(case["name"])
+        assert row is not None, f"{name}: not in the test cases table of {page[0].relative_to(out)}"
+        _title, outcome, line, _why = row
+        expect = case["expect"]
+        if "error" in expect:
+            ok = (outcome, line) == ("INPUT REFUSED", "")
+        elif expect.get("line") is not None:
+            ok = (outcome, line) == (expect["outcome"].upper(), expect["line"])
+        else:  # no line: none printed, or the lines still possible ("3a/3b?") of an undetermined product
+            ok = outcome == expect["outcome"].upper() and (line == "" or (outcome == "UNDETERMINED"
+                                                                          and line.endswith("?")))
+        if ok:
+            matched += 1
+        else:
+            wrong.append(f"{name}: the page shows {outcome} {line!r}, the case expects "
+                         f"{expect.get('outcome', 'an input error')} {expect.get('line')!r}")
+    assert not wrong, f"{len(wrong)} of {len(cases)} cases differ:\n" + "\n".join(wrong)
+    assert matched == len(cases) == sum(len(rows) for rows in shown.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from engine.cli import main
 from engine.diff import diff, resolve
 from engine.loader import load_ruleset
+from engine.worksheet import unit_credit_text
 
 ROOT = Path(__file__).resolve().parent.parent
 AMENDMENTS = ROOT / "examples" / "catalog_2025_amendments.yaml"
@@ -38,7 +40,9 @@ def test_diff_between_editions_shows_the_wind_coal_and_mineral_changes_with_thei
     coal = changes["COAL-2026"]
     assert (coal.old.outcome, coal.new.outcome, coal.new.line) == ("rejected", "qualified", "6b")
     mineral = changes["LIOH-2031"]
-    assert mineral.what == ("credit",) and "75 % phase-out" in mineral.new.credit_text
+    assert mineral.what == ("credit",) and mineral.new.credit.phase_out.percent == 75
+    assert (mineral.old.figure, mineral.new.figure) == (Decimal(10), Decimal("7.5"))  # percent of the costs
+    assert "75 % phase-out" in unit_credit_text(mineral.new.outcome, mineral.new.credit, new)
     assert report.counts()["changed"] == len(report.changes) >= 3
 
 
@@ -73,4 +77,4 @@ def test_as_of_reads_the_law_on_that_date():
     earlier = json.loads(runner.invoke(main, ["classify", catalog, "--format", "json",
                                               "--as-of", "2027-12-31"]).output)
     blade = next(r for r in earlier if r["product"] == "BLADE-SOLD-2028")
-    assert blade["as_of"] == "2027-12-31"
+    assert blade["dates"]["sale"] == "2027-12-31" and blade["dates"]["sale_from"] == "option"

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine import records as R
 from engine.compile import Session, encode
 from engine.decide import Decider
 from engine.errors import EngineError
@@ -35,20 +36,21 @@ def test_no_state_leaks_between_products(decider):
 
 def test_no_state_leaks_between_runs(ruleset):
     with Decider(ruleset) as one:
-        a = one.decide("X", MICRO, AS_OF).to_dict()
+        a = R.encode(one.decide("X", MICRO, AS_OF))
     with Decider(ruleset) as two:
         two.decide("Y", dict(MICRO, ac_capacity=Decimal(7000)), AS_OF)
-        b = two.decide("X", MICRO, AS_OF).to_dict()
+        b = R.encode(two.decide("X", MICRO, AS_OF))
     assert a == b
 
 
 def test_same_inputs_give_the_same_record_byte_for_byte(ruleset):
-    def record():
+    def record() -> bytes:
         with Decider(ruleset) as d:
-            return json.dumps(d.decide("X", MICRO, AS_OF).to_dict(), sort_keys=True)
+            return R.encode(d.decide("X", MICRO, AS_OF))
     assert record() == record()
     data = json.loads(record())
-    assert data["ruleset"]["sha256"] == ruleset.sha256 and data["as_of"] == "2025-06-30"
+    assert data["ruleset"]["sha256"] == ruleset.sha256 and data["dates"]["sale"] == "2025-06-30"
+    assert R.encode(R.decode(record())) == record()  # read back, it is the same record
 
 
 def test_an_error_inside_a_rule_action_surfaces(ruleset, monkeypatch):
@@ -80,11 +82,12 @@ def test_decider_reports_an_engine_failure_as_an_error_row(ruleset, monkeypatch,
         if calls["n"] == 1:
             raise RuntimeError("boom")
         return real(stage)
-    monkeypatch.setattr(ruleset, "stage_kind", fail_once)
     with Decider(ruleset) as d:
+        d.session(AS_OF)  # compiled first: the failure is one inside the engine's run
+        monkeypatch.setattr(ruleset, "stage_kind", fail_once)
         out = list(decide_rows(rows, d, AS_OF))
     assert [o.outcome for o in out] == ["error", "rejected"]
-    assert "boom" in out[0].reason
+    assert isinstance(out[0], R.ErrorRecord) and "boom" in out[0].error.message
 
 
 def test_types_are_checked_before_facts_reach_the_engine(ruleset):

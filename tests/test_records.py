@@ -1,0 +1,166 @@
+"""The typed record as auditors use it: it validates against the shipped schema, reads back to the
+same bytes, and `ampc verify` decides it again from its own inputs: identical under the same rules,
+and under a changed parameter exactly the records and clauses that moved."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from engine import records as R
+from engine.cli import main
+from engine.decide import Decider
+from engine.loader import load_ruleset
+from engine.run import decide_rows, read
+from engine.verify import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+DEMO = [EXAMPLES / "catalog.csv", EXAMPLES / "catalog_part_ii.yaml", EXAMPLES / "catalog_minerals.yaml",
+        EXAMPLES / "catalog_2025_amendments.yaml", EXAMPLES / "catalog_with_errors.csv"]
+AS_OF = "2025-06-30"
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_jsonl(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("records") / "records.jsonl"
+    result = run("classify", *DEMO, "--format", "jsonl", "-o", out)
+    assert result.exit_code == 1  # catalog_with_errors.csv has error rows, reported and kept
+    return out
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_every_demo_record_validates_against_the_shipped_schema(demo_jsonl):
+    validator = jsonschema.Draft202012Validator(json.loads(run("schema", "record").output))
+    errors = jsonschema.Draft202012Validator(json.loads(run("schema", "error").output))
+    lines = _lines(demo_jsonl)
+    rows = sum(len(_rows(path)) for path in DEMO)
+    assert len(lines) == rows  # rows in = records + errors
+    kinds = set()
+    for line in lines:
+        data = json.loads(line)
+        validator.validate(data)
+        kinds.add(data["record"])
+        if data["record"] == "error":
+            errors.validate(data)
+            assert data["error"]["where"] and data["error"]["fix"]
+    assert kinds == {"decision", "error"}
+
+
+def _rows(path: Path) -> list:
+    return read([path], load_ruleset(ROOT))
+
+
+def test_the_schema_refuses_what_a_record_is_not(demo_jsonl):
+    validator = jsonschema.Draft202012Validator(R.schema("record"))
+    data = json.loads(_lines(demo_jsonl)[0])
+    broken = dict(data, outcome="probably")
+    assert not validator.is_valid(broken)
+    quantity = dict(data, facts={**data["facts"], "ac_capacity": {"type": "quantity", "value": "2 MW"}})
+    assert not validator.is_valid(quantity)  # a quantity carries its unit apart from its exact value
+
+
+def test_a_record_reads_back_to_the_same_bytes(demo_jsonl):
+    for line in _lines(demo_jsonl):
+        assert R.encode(R.decode(line)).decode() == line
+
+
+def test_a_record_holds_values_typed_not_as_display_text(demo_jsonl):
+    data = [json.loads(line) for line in _lines(demo_jsonl)]
+    record = next(d for d in data if d["product"] == "INV-480-1000")
+    assert record["inputs"]["values"]["ac_capacity"] == "1000 kW"  # as given
+    assert record["facts"]["ac_capacity"] == {"type": "quantity", "value": "1000000", "unit": "W"}
+    utility = next(c for c in record["considered"] if c["rule"] == "inverter.utility")
+    voltage = next(c for c in utility["clauses"] if c["fact"] == "rated_output_voltage")
+    assert voltage["threshold"] == {"type": "quantity", "value": "600", "unit": "V"}
+    assert voltage["actual"] == {"type": "quantity", "value": "480", "unit": "V"}
+    assert voltage["verdict"] == "false" and voltage["decisive"] is True
+    assert voltage["param"] == "inverter.utility.min_voltage" and voltage["param_from"] == "2023-01-01"
+    assert utility["cite"]["irc"] == "45X(c)(2)(G)"
+    assert record["software"]["durable_rules"] == "2.0.28" and record["software"]["python"]
+    missing = next(d for d in data if d["outcome"] == "undetermined" and d["missing"])
+    unknown = [c for r in missing["considered"] for c in r["clauses"] if c["verdict"] == "unknown"]
+    assert unknown and all(c["actual"] == {"type": "not_given"} for c in unknown
+                           if c["threshold"]["type"] != "not_stated_by_law")
+    text = "\n".join(_lines(demo_jsonl))
+    for repr_ in ("Decimal(", "datetime.date(", "frozenset(", "PhaseOut("):
+        assert repr_ not in text
+
+
+def test_the_same_inputs_give_the_same_bytes(demo_jsonl, tmp_path):
+    again = tmp_path / "again.jsonl"
+    run("classify", *DEMO, "--format", "jsonl", "-o", again)
+    assert again.read_bytes() == demo_jsonl.read_bytes()
+
+
+def test_verify_finds_every_demo_record_identical(demo_jsonl):
+    result = run("verify", demo_jsonl)
+    assert result.exit_code == 0, result.output
+    count = len(_lines(demo_jsonl))
+    assert result.output.strip().splitlines()[-1] == f"{count} records verified: {count} identical"
+
+
+def test_verify_under_a_changed_parameter_names_exactly_the_records_and_clauses_that_changed(demo_jsonl, tmp_path):
+    root = tmp_path / "copy"
+    for sub in ("rules", "definitions"):
+        shutil.copytree(ROOT / sub, root / sub)
+    path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
+    text = path.read_text(encoding="utf-8")
+    block = re.search(r"  inverter\.commercial\.max_capacity:\n(?:    .*\n)+", text).group(0)
+    path.write_text(text.replace(block, block.replace("{2023-01-01: 125 kW}", "{2023-01-01: 150 kW}")),
+                    encoding="utf-8")
+    records = [(n, R.decode(line)) for n, line in enumerate(_lines(demo_jsonl), start=1)]
+    # the records that state a clause on that parameter: exactly those must differ
+    uses = {r.product for _, r in records if isinstance(r, R.Decision) and any(
+        c.param == "inverter.commercial.max_capacity" for k in r.considered for c in k.clauses)}
+    assert uses
+    results = list(verify(records, load_ruleset(root)))
+    assert all(v.rules_differ for v in results)
+    different = {v.product: v for v in results if v.status == "different"}
+    assert set(different) == uses
+    for v in different.values():
+        clauses = [c for c in v.changes if c.what == "clause"]
+        assert {(c.rule, c.field) for c in clauses} >= {("inverter.commercial", "threshold")}
+        moved = next(c for c in clauses if c.rule == "inverter.commercial" and c.field == "threshold")
+        assert moved.recorded == {"type": "quantity", "value": "125000", "unit": "W"}
+        assert moved.now == {"type": "quantity", "value": "150000", "unit": "W"}
+    others = {v.status for v in results if v.product not in uses}  # the rest: the same decision
+    assert others == {"same_decision"}
+    out = run("verify", demo_jsonl, "--rules", root).output
+    assert "clause inverter.commercial all[6] threshold: 125,000 W -> 150,000 W" in out
+    assert out.strip().splitlines()[-1].startswith(f"{len(records)} records verified: {len(uses)} different")
+
+
+def test_verify_reports_a_line_that_is_not_a_record(tmp_path, demo_jsonl):
+    path = tmp_path / "r.jsonl"
+    path.write_text(_lines(demo_jsonl)[0] + "\n{\"record\": \"decision\", \"product\": 3}\n", encoding="utf-8")
+    result = run("verify", path)
+    assert result.exit_code == 1
+    assert f"{path}:2: not a decision record" in result.output and "1 records verified: 1 identical" in result.output
+
+
+def test_an_error_record_names_row_column_and_fix_and_the_rest_are_decided(ruleset, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("product,component,ac_capacity\nA,inverter,5 kW\nB,inverter,5 kVA\nC,inverter,7 kW\n")
+    with Decider(ruleset) as d:
+        out = list(decide_rows(read([path], ruleset), d))
+    assert [type(r).__name__ for r in out] == ["Decision", "ErrorRecord", "Decision"]
+    error = out[1].error
+    assert error.where == f"{path} row 3, ac_capacity" and error.key == "ac_capacity"
+    assert "apparent power" in error.message and error.fix == "give the value in W (or a multiple such as kW)"
+    assert out[1].inputs.values == {"component": "inverter", "ac_capacity": "5 kVA"}
