@@ -37,7 +37,6 @@ from .units import convert
 SCALE = 10**18
 LIMIT = 2**63 - 1
 NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
-KIND = "f_component"  # the engine field naming the product's kind, which rules of a family match
 _names = itertools.count()
 
 
@@ -164,7 +163,8 @@ class Compiler:
 
     def conjunction(self, rule: Rule, conj: list[tuple[Cmp, bool]]) -> dict:
         """One disjunct of the rule, on the rule's stage, for the kinds of component it applies to."""
-        kinds = [] if rule.family == "any" else [self._any([{KIND: "v:" + f} for f in rule.families])]
+        kind = _key(self.ruleset.role("kind"))  # the fact naming the product's kind (role: kind)
+        kinds = [] if rule.family == "any" else [self._any([{kind: "v:" + f} for f in rule.families])]
         return {"$and": [{"_stage": "v:" + rule.stage}, *kinds, *(self.comparison(c, neg) for c, neg in conj)]}
 
     def comparison(self, cmp: Cmp, negate: bool) -> dict:
@@ -289,7 +289,7 @@ class Session:
     def _advance(self, stage: str, following: str | None) -> Callable:
         def action(c: Any) -> None:
             self._run["stages_run"].append(stage)
-            kind = c.m._d.get(KIND)
+            kind = c.m._d.get(_key(self.ruleset.role("kind")))
             kind = kind[2:] if isinstance(kind, str) else None
             for fact, rules in self._concluding[stage].items():
                 mine = [r.id for r in rules if r.applies_to(kind)]
