@@ -19,14 +19,14 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import platform
 import random
 import sys
 import time
 from collections import Counter
 from decimal import Decimal
-from importlib import metadata
 from pathlib import Path
+
+from machine import machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,17 +39,6 @@ CHUNK = 2000  # products per task: small enough to share out evenly, large enoug
 SHOW = 5  # disagreements shown in full
 
 _worker: dict = {}
-
-
-def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(),
-            "python": platform.python_version(), "durable-rules": metadata.version("durable-rules")}
 
 
 def plain(value):

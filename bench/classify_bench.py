@@ -13,15 +13,14 @@ import argparse
 import csv
 import datetime as dt
 import json
-import os
-import platform
 import random
 import resource
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
+
+from machine import machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,23 +39,6 @@ QUALIFICATION = {
     "related_person_election": "no", "integrated_into_component_sold_to_unrelated": "no",
     "facility_48c_credit_taken": "no", "production_date": "2025-03-01", "sale_date": "2025-05-01",
 }
-
-
-def machine() -> dict:
-    mem = ""
-    try:
-        with open("/proc/meminfo") as handle:
-            mem = handle.readline().split(":", 1)[1].strip()
-    except OSError:
-        pass
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(), "memory": mem,
-            "python": platform.python_version(), "durable-rules": metadata.version("durable-rules")}
 
 
 def generate(path: Path, count: int, seed: int, qualification: bool) -> None:

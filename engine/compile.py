@@ -221,9 +221,7 @@ class Compiler:
 class Session:
     """One engine ruleset for one rule set and as-of date; decide() runs one product in isolation."""
 
-    def __init__(self, ruleset: RuleSet, when: When | dt.date, explainer: Any = None, winner: Any = None):
-        # explainer and winner are accepted and ignored, for one release: the engine no longer
-        # borrows the explainer's thresholds or the decider's precedence (it computes both itself)
+    def __init__(self, ruleset: RuleSet, when: When | dt.date):
         self.ruleset = ruleset
         as_of = as_when(when)
         self.as_of = as_of

@@ -50,7 +50,7 @@ class Decider:
                                for e in [p.entry(when)]))
             self._signatures[when] = signature
         if signature not in self._sessions:
-            self._sessions[signature] = Session(self.ruleset, when, self.explainer, self.winner)
+            self._sessions[signature] = Session(self.ruleset, when)
         return self._sessions[signature]
 
     def _in_force(self, when: When) -> list[Rule]:

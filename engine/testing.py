@@ -42,7 +42,6 @@ FOCUS = 7  # out of 8: how often a fact of the rule a product leans on takes tha
 SCALES = tuple(Decimal(v) for v in ("0", "10", "100", "1000", "1000000"))  # the other inputs of a formula
 CACHED = 100_000  # solved and computed inputs kept
 OTHER_TEXT = "elsewhere"  # a free-text value that no rule names
-KIND = "component"  # the fact naming the kind of component (its role `kind` in definitions/)
 KEYS = tuple(f.name for f in fields(When))  # the dates law is keyed on: sale, production, taxable_year
 
 
@@ -144,7 +143,8 @@ class Products:
         local = {r.id: self._options(comparisons(r.when), own=True, broad=negated(r.when)) for r in rules}
         formulas = self._formulas([name for name in general if rs.facts[name].computed])
         inputs = {i for f in formulas for i in ((f.free,) if f.free else ()) + f.others}
-        facts = tuple(n for n in general if not rs.facts[n].computed and n not in inputs and n != KIND)
+        kind_fact = rs.role("kind")
+        facts = tuple(n for n in general if not rs.facts[n].computed and n not in inputs and n != kind_fact)
         focus = tuple(tuple(r for r in rules if r.stage == s.name) for s in rs.stages)
         return Plan(kind, facts, formulas, general, focus, local)
 
@@ -224,7 +224,7 @@ class Products:
                 return pick(own)
             return plan.general[name]
 
-        facts: dict[str, Any] = {KIND: kind}
+        facts: dict[str, Any] = {self.ruleset.role("kind"): kind}
         for name in plan.facts:
             if pick(EIGHTHS) < sparsity:
                 continue

@@ -34,3 +34,12 @@ def case_item(case: dict) -> dict:
 
 def decide_case(decider: Decider, case: dict) -> Record:
     return decide_mappings([case_item(case)], case.get("file", "case"), decider)[0]
+
+
+def copy_rule_set(dest: Path) -> Path:
+    """A copy of the bundled rules/ and definitions/ under dest, for a test to change or break."""
+    import shutil
+    root = CASES.parent.parent
+    for sub in ("rules", "definitions"):
+        shutil.copytree(root / sub, dest / sub)
+    return dest

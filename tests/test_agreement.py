@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from caselib import copy_rule_set
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -157,9 +158,7 @@ def test_as_of_dates_fall_around_every_change_in_force(generator):
 @pytest.fixture(scope="module")
 def negation_ruleset(tmp_path_factory):
     """The bundled rule set with rules that negate every kind of condition (no bundled rule does)."""
-    tree = tmp_path_factory.mktemp("negation")
-    for sub in ("rules", "definitions"):
-        shutil.copytree(ROOT / sub, tree / sub)
+    tree = copy_rule_set(tmp_path_factory.mktemp("negation"))
     shutil.copy(NEGATION, tree / "rules" / NEGATION.name)
     return load_ruleset(tree)
 

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from caselib import decide_case, load_cases
+from caselib import copy_rule_set, decide_case, load_cases
 
 from engine.loader import validate
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _copy(tmp_path: Path) -> Path:
-    root = tmp_path / "ruleset"
-    for sub in ("rules", "definitions"):
-        shutil.copytree(ROOT / sub, root / sub)
-    return root
 
 
 def _edit(path: Path, change) -> None:
@@ -33,7 +25,7 @@ RULE_METADATA = ["id", "line", "label", "text", "cite", "in_force", "when", "sta
 
 @pytest.mark.parametrize("key", RULE_METADATA + ["cite.irc", "cite.instructions"])
 def test_a_rule_without_its_metadata_is_refused_naming_file_and_key(tmp_path, key):
-    root = _copy(tmp_path)
+    root = copy_rule_set(tmp_path / "ruleset")
     path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
 
     def drop(data):
@@ -52,7 +44,7 @@ def test_a_rule_without_its_metadata_is_refused_naming_file_and_key(tmp_path, ke
 
 @pytest.mark.parametrize("key", ["label", "description", "unit", "values", "references"])
 def test_a_parameter_without_its_metadata_is_refused(tmp_path, key):
-    root = _copy(tmp_path)
+    root = copy_rule_set(tmp_path / "ruleset")
     path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
     _edit(path, lambda data: data["parameters"]["inverter.utility.min_capacity"].pop(key))
     problems = validate(root)
@@ -75,7 +67,7 @@ def test_every_citation_names_the_instructions_and_a_45x_paragraph(ruleset):
 
 @pytest.mark.parametrize("key", ["label", "description", "type"])
 def test_a_fact_without_its_metadata_is_refused(tmp_path, key):
-    root = _copy(tmp_path)
+    root = copy_rule_set(tmp_path / "ruleset")
     _edit(root / "definitions" / "facts" / "inverters.yaml", lambda data: next(iter(data["facts"].values())).pop(key))
     problems = validate(root)
     assert problems and any(key in str(p) for p in problems), [str(p) for p in problems]

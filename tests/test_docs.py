@@ -8,13 +8,12 @@ import dataclasses
 import datetime as dt
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from caselib import load_cases
+from caselib import copy_rule_set, load_cases
 
 from engine import records as R
 from engine.docs import DocsError, check_rules, generate
@@ -33,13 +32,6 @@ CLASSES = ["inverter.central", "inverter.utility", "inverter.commercial", "inver
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs")
     return generate(ROOT, out, as_of=AS_OF), out
-
-
-def _copy_rule_set(tmp_path: Path) -> Path:
-    root = tmp_path / "ruleset"
-    for sub in ("rules", "definitions"):
-        shutil.copytree(ROOT / sub, root / sub)
-    return root
 
 
 def _section(text: str, heading: str) -> str:
@@ -132,7 +124,7 @@ def test_a_changed_threshold_shows_on_the_page_and_moves_the_examples(tmp_path, 
     _site, out = built
     before = (out / LINE_3).read_text(encoding="utf-8")
     assert "250,000 W" not in _section(before, "## The classes at a glance: inverter")
-    root = _copy_rule_set(tmp_path)
+    root = copy_rule_set(tmp_path / "ruleset")
     path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
     text = path.read_text(encoding="utf-8")
     block = re.search(r"  inverter\.commercial\.max_capacity:\n(?:    .*\n)+", text).group(0)
@@ -163,7 +155,7 @@ def test_a_rule_without_its_text_or_citation_fails_the_docs_build_naming_it(tmp_
         with pytest.raises(DocsError, match="inverter.utility"):
             generate(ruleset=bad, out=tmp_path / "out")
     # the same from files: the text removed from a copy of the rules
-    root = _copy_rule_set(tmp_path)
+    root = copy_rule_set(tmp_path / "ruleset")
     path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("  - id: inverter.utility\n")

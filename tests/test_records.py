@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import jsonschema
 import pytest
+from caselib import copy_rule_set
 from click.testing import CliRunner
 
 from engine import records as R
@@ -116,9 +116,7 @@ def test_verify_finds_every_demo_record_identical(demo_jsonl):
 
 
 def test_verify_under_a_changed_parameter_names_exactly_the_records_and_clauses_that_changed(demo_jsonl, tmp_path):
-    root = tmp_path / "copy"
-    for sub in ("rules", "definitions"):
-        shutil.copytree(ROOT / sub, root / sub)
+    root = copy_rule_set(tmp_path / "copy")
     path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
     text = path.read_text(encoding="utf-8")
     block = re.search(r"  inverter\.commercial\.max_capacity:\n(?:    .*\n)+", text).group(0)

@@ -4,22 +4,15 @@ ledger column moves its role with it and edits no Python; a role given twice or 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
+from caselib import copy_rule_set
 from click.testing import CliRunner
 
 from engine.cli import main
 from engine.loader import validate
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _copy(tmp_path: Path) -> Path:
-    root = tmp_path / "ruleset"
-    for sub in ("rules", "definitions"):
-        shutil.copytree(ROOT / sub, root / sub)
-    return root
 
 
 def _sub(path: Path, pattern: str, repl: str) -> None:
@@ -36,7 +29,7 @@ def run(*args):
 
 
 def test_a_renamed_ledger_column_keeps_its_role(tmp_path):
-    root = _copy(tmp_path)
+    root = copy_rule_set(tmp_path / "ruleset")
     _sub(root / "definitions" / "ledger.yaml", r"^  facility:$", "  plant:")
     sales = tmp_path / "sales.csv"
     sales.write_text((ROOT / "examples" / "credit" / "sales.csv").read_text().replace("facility,", "plant,", 1))
@@ -52,19 +45,19 @@ def test_a_renamed_ledger_column_keeps_its_role(tmp_path):
 
 
 def test_a_role_given_to_no_fact_or_to_two_is_refused(tmp_path):
-    root = _copy(tmp_path)
+    root = copy_rule_set(tmp_path / "ruleset")
     _sub(root / "definitions" / "facts" / "taxpayer.yaml", r"^    role: taxable_year_begins\n", "")
     problems = [str(p) for p in validate(root)]
     assert any("no fact has the role 'taxable_year_begins'" in p and "add 'role: taxable_year_begins'" in p
                for p in problems), problems
-    root = _copy(tmp_path / "two")
+    root = copy_rule_set(tmp_path / "two")
     _sub(root / "definitions" / "facts" / "qualification.yaml", r"^    role: production_date$", "    role: sale_date")
     problems = [str(p) for p in validate(root)]
     assert any("the role 'sale_date' is given to" in p for p in problems), problems
 
 
 def test_a_role_on_a_fact_of_the_wrong_type_is_refused(tmp_path):
-    root = _copy(tmp_path)
+    root = copy_rule_set(tmp_path / "ruleset")
     _sub(root / "definitions" / "facts" / "taxpayer.yaml", r"^    role: taxable_year_begins$", "    role: kind")
     problems = [str(p) for p in validate(root)]
     assert any("has role 'kind', which needs a enum fact, not date" in p for p in problems), problems

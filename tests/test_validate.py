@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from caselib import copy_rule_set
 
 from engine.loader import validate
 
@@ -20,9 +21,7 @@ FIXTURES = sorted(BROKEN.glob("*.yaml"))
 @pytest.fixture()
 def tree(tmp_path):
     """A copy of the bundled rule set that a test may break."""
-    for sub in ("rules", "definitions"):
-        shutil.copytree(ROOT / sub, tmp_path / sub)
-    return tmp_path
+    return copy_rule_set(tmp_path)
 
 
 def expectations(path: Path) -> tuple[list[str], int]:
