@@ -52,7 +52,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory docs
 
-# The docs site: the hook in mkdocs.yml (engine/docs.py) generates the pages from rules/ first.
+# The docs site: the hook in mkdocs.yml (engine/ampc/docs/hook.py) generates the pages from rules/ first.
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
 

@@ -26,14 +26,11 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from ampc.analysis.products import Products, compare
+from ampc.decide.decider import Decider
+from ampc.rules.loader import load_ruleset
+from ampc.rules.units import plain as plain_decimal
 from machine import machine
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from engine.decide import Decider  # noqa: E402
-from engine.loader import load_ruleset  # noqa: E402
-from engine.testing import Products, compare  # noqa: E402
-from engine.units import plain as plain_decimal  # noqa: E402
 
 CHUNK = 2000  # products per task: small enough to share out evenly, large enough to be cheap
 SHOW = 5  # disagreements shown in full

@@ -15,20 +15,16 @@ import datetime as dt
 import json
 import random
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_rows
+from ampc.io import report
+from ampc.io.catalog import read_catalog
+from ampc.rules.loader import load_ruleset
 from machine import machine
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from engine import report  # noqa: E402
-from engine.catalog import read_catalog  # noqa: E402
-from engine.decide import Decider  # noqa: E402
-from engine.loader import load_ruleset  # noqa: E402
-from engine.run import decide_rows  # noqa: E402
 
 CAPACITIES_W = [300, 650, 651, 5000, 19999, 20000, 20001, 50000, 125000, 125001, 150000, 150001, 500000,
                 999999, 1000000, 1000001, 2000000]

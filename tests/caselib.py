@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.decide import Decider
-from engine.records import Record
-from engine.run import decide_mappings
-from engine.yamlio import load_yaml
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_mappings
+from ampc.records.record import Record
+from ampc.rules.yamlio import load_yaml
 
 CASES = Path(__file__).resolve().parent / "cases"
 

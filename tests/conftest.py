@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.decide import Decider
-from engine.loader import load_ruleset
+from ampc.decide.decider import Decider
+from ampc.rules.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,14 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ampc.analysis.products import Products, around, compare, comparisons, kinds, thresholds
+from ampc.decide.decider import Decider
+from ampc.rules.loader import load_ruleset
+from ampc.rules.model import When
 from caselib import copy_rule_set
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from engine.decide import Decider
-from engine.loader import load_ruleset
-from engine.model import When
-from engine.testing import Products, around, compare, comparisons, kinds, thresholds
 
 ROOT = Path(__file__).resolve().parent.parent
 NEGATION = Path(__file__).resolve().parent / "fixtures" / "negation" / "zz_negation.yaml"

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+from ampc.io.report import reason, sentence
+from ampc.records import record as R
 from caselib import decide_case, load_cases
-
-from engine import records as R
-from engine.report import reason, sentence
 
 CASES = load_cases()
 SCHEMA = jsonschema.Draft202012Validator(R.schema("record"))

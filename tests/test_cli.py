@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from ampc.cli import main
 from click.testing import CliRunner
-
-from engine.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = str(ROOT / "examples" / "catalog.csv")

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ampc.rules.loader import validate
 from caselib import copy_rule_set, decide_case, load_cases
-
-from engine.loader import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +82,7 @@ def test_every_rules_file_has_its_cases_at_the_same_path():
 
 @pytest.fixture(scope="module")
 def outcomes(ruleset):
-    from engine.decide import Decider
+    from ampc.decide.decider import Decider
     seen: dict[str, set[str]] = {}
     with Decider(ruleset) as decider:
         for _, case, _ in load_cases():

@@ -7,13 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ampc.cli import main
+from ampc.credit.compute import Claimed, compute, load
+from ampc.credit.worksheet import arithmetic, cap_notes, flags, problem_text
+from ampc.io.report import reason, value_text
+from ampc.records import record as R
 from click.testing import CliRunner
-
-from engine import records as R
-from engine.cli import main
-from engine.credit import Claimed, compute, load
-from engine.report import reason, value_text
-from engine.worksheet import arithmetic, cap_notes, flags, problem_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "examples" / "credit" / "catalog.yaml"
@@ -107,7 +106,7 @@ def test_rejected_sales_are_kept_with_their_reason_and_base(ruleset, tmp_path):
     assert rejected.record.reason.kind == "requirement_fails"
     assert "fails the rule 'Produced in the United States or a territory'" in reason(rejected.record)
     assert rejected.base == R.Quantity(Decimal(20000), "W") and value_text(rejected.base) == "20,000 W"
-    from engine.worksheet import rejected_totals
+    from ampc.credit.worksheet import rejected_totals
     assert rejected_totals(sheet) == "1e: 1 sale(s) holding 20,000 W"
 
 
@@ -141,7 +140,7 @@ def test_tax_year_counts_only_its_sales_and_says_so(ruleset, tmp_path):
 
 
 def test_rounding_keeps_exact_amounts_and_rounds_for_display(ruleset, tmp_path):
-    from engine.credit import cents, dollars
+    from ampc.credit.compute import cents, dollars
     result = run(ruleset, tmp_path, "F,MOD-100,1,2025-04-01,,,,\n" * 1 + "F,CELL-TF-100,3,2025-04-01,,,,\n")
     assert line(result, "1e").total == Decimal("7.00")
     assert cents(Decimal("2500.0025")) == Decimal("2500.00") and dollars(Decimal("2500.5")) == Decimal(2501)

@@ -10,14 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from engine.catalog import read_catalog
-from engine.credit import compute, load
-from engine.decide import Decider
-from engine.loader import load_ruleset
-from engine.report import flag_text, reason, sentence
-from engine.run import decide_rows
-from engine.worksheet import arithmetic
+from ampc.credit.compute import compute, load
+from ampc.credit.worksheet import arithmetic
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_rows
+from ampc.io.catalog import read_catalog
+from ampc.io.report import flag_text, reason, sentence
+from ampc.rules.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "examples" / "catalog_2025_amendments.yaml"

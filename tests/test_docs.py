@@ -13,13 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from ampc.docs.hook import DocsError, check_rules, generate
+from ampc.io.report import value_text
+from ampc.records import record as R
+from ampc.rules.loader import load_ruleset
+from ampc.rules.model import Cmp, Not
 from caselib import copy_rule_set, load_cases
-
-from engine import records as R
-from engine.docs import DocsError, check_rules, generate
-from engine.loader import load_ruleset
-from engine.model import Cmp, Not
-from engine.report import value_text
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2025, 6, 30)

@@ -7,11 +7,10 @@ import json
 from decimal import Decimal
 
 import pytest
-
-from engine import records as R
-from engine.compile import Session, encode
-from engine.decide import Decider
-from engine.errors import EngineError
+from ampc.decide.compile import Session, encode
+from ampc.decide.decider import Decider
+from ampc.errors import EngineError
+from ampc.records import record as R
 
 AS_OF = dt.date(2025, 6, 30)
 MICRO = {"component": "inverter", "is_end_product": True, "converts_dc_to_ac": True,
@@ -68,8 +67,8 @@ def test_an_error_inside_a_rule_action_surfaces(ruleset, monkeypatch):
 
 
 def test_decider_reports_an_engine_failure_as_an_error_row(ruleset, monkeypatch, tmp_path):
-    from engine.catalog import read_catalog
-    from engine.run import decide_rows
+    from ampc.decide.pipeline import decide_rows
+    from ampc.io.catalog import read_catalog
     catalog = tmp_path / "c.yaml"
     catalog.write_text("- {product: A, component: inverter, is_end_product: true}\n"
                        "- {product: B, component: inverter, is_end_product: false}\n")

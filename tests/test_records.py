@@ -10,15 +10,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from ampc.cli import main
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_rows, read
+from ampc.records import record as R
+from ampc.records.verify import verify
+from ampc.rules.loader import load_ruleset
 from caselib import copy_rule_set
 from click.testing import CliRunner
-
-from engine import records as R
-from engine.cli import main
-from engine.decide import Decider
-from engine.loader import load_ruleset
-from engine.run import decide_rows, read
-from engine.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ampc.cli import main
+from ampc.rules.loader import validate
 from caselib import copy_rule_set
 from click.testing import CliRunner
-
-from engine.cli import main
-from engine.loader import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from ampc.rules.loader import validate
 from caselib import copy_rule_set
-
-from engine.loader import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = Path(__file__).resolve().parent / "fixtures" / "broken"
@@ -71,12 +70,12 @@ def test_a_parameter_of_the_wrong_kind_of_unit_is_reported(tree):
 
 
 def test_cli_validate_exit_codes_and_no_traceback(tree):
-    ok = subprocess.run([sys.executable, "-m", "engine.cli", "validate", str(tree)],
+    ok = subprocess.run([sys.executable, "-m", "ampc.cli", "validate", str(tree)],
                         capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.startswith("ok: ")
     shutil.copy(BROKEN / "misspelt_key.yaml", tree / "rules" / "part_ii" / "zz_bad.yaml")
-    bad = subprocess.run([sys.executable, "-m", "engine.cli", "validate", str(tree)],
+    bad = subprocess.run([sys.executable, "-m", "ampc.cli", "validate", str(tree)],
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 1
     assert "Traceback" not in bad.stdout + bad.stderr

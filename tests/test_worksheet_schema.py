@@ -9,12 +9,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from ampc.cli import main
+from ampc.credit.compute import compute, load
+from ampc.credit.worksheet import report
+from ampc.records import record as R
 from click.testing import CliRunner
-
-from engine import records as R
-from engine.cli import main
-from engine.credit import compute, load
-from engine.worksheet import report
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ["credit", "--catalog", str(ROOT / "examples" / "credit" / "catalog.yaml"),

@@ -313,7 +313,7 @@ Record = Union[Decision, ErrorRecord]  # noqa: UP007
 def software() -> Software:
     from importlib.metadata import PackageNotFoundError, version
 
-    from . import __version__
+    from ampc import __version__
 
     try:
         durable = version("durable-rules")
@@ -354,7 +354,7 @@ def schema(kind: str) -> dict:
     elif kind == "error":
         target = ErrorRecord
     elif kind == "worksheet":
-        from .credit import WorksheetReport
+        from ampc.credit.compute import WorksheetReport
         target = WorksheetReport
     else:
         raise KeyError(kind)

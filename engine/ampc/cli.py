@@ -10,14 +10,15 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from . import __version__, report
-from . import records as R
-from .decide import Decider
-from .errors import AmpcError, InputError, ValidationFailed, did_you_mean, written
-from .loader import default_root, load_ruleset
-from .loader import validate as validate_rules
-from .run import decide_rows, has_errors
-from .run import read as read_catalogs
+from ampc import __version__
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_rows, has_errors
+from ampc.decide.pipeline import read as read_catalogs
+from ampc.errors import AmpcError, InputError, ValidationFailed, did_you_mean, written
+from ampc.io import report
+from ampc.records import record as R
+from ampc.rules.loader import default_root, load_ruleset
+from ampc.rules.loader import validate as validate_rules
 
 EXIT_OK, EXIT_FOUND, EXIT_INPUT = 0, 1, 2
 
@@ -155,8 +156,8 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: s
     Exit status: 0 every sale computed or rejected with its reason, 1 some ledger rows could not be
     computed (listed with their row and fix), 2 a file cannot be used at all.
     """
-    from . import credit as credit_module
-    from . import worksheet
+    from ampc.credit import compute as credit_module
+    from ampc.credit import worksheet
     ruleset = _load(rules_dir)
     try:
         catalog_rows, ledger_rows = credit_module.load(catalogs, sales, ruleset)
@@ -198,8 +199,8 @@ def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: 
     OLD and NEW are each an edition of the bundled rules (see rules/ruleset.yaml: 2024-01, current),
     a date (the bundled rules as enacted by it), or a directory holding rules/ and definitions/.
     """
-    from .diff import diff, resolve
-    from .worksheet import unit_credit_text
+    from ampc.analysis.diff import diff, resolve
+    from ampc.credit.worksheet import unit_credit_text
     try:
         old_set, old_label = resolve(old)
         new_set, new_label = resolve(new)
@@ -250,8 +251,8 @@ def verify(records_file: Path, fmt: str, rules_dir: Path | None) -> None:
     changed outcome, rule and clause named). Exit status: 0 all identical or the same decision,
     1 some differ or a line is not a record, 2 the file or the rule set cannot be used.
     """
-    from .verify import read_records
-    from .verify import verify as verify_records
+    from ampc.records.verify import read_records
+    from ampc.records.verify import verify as verify_records
     ruleset = _load(rules_dir)
     good, problems = [], []
     try:
@@ -319,7 +320,7 @@ def facts(fmt: str, rules_dir: Path | None) -> None:
 @rules_option
 def docs(out: Path | None, build: bool, as_of: dt.date | None, rules_dir: Path | None) -> None:
     """Generate the docs pages from the rules, with examples decided by the engine."""
-    from .docs import DocsError, build_site, generate
+    from ampc.docs.hook import DocsError, build_site, generate
     try:
         site = generate(rules_dir, out, as_of=as_of)
     except DocsError as exc:

@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import All, Cmp, Cond, Not, Rule, RuleSet, When, as_when
-from .operators import OPERATORS
-from .records import NotStatedByLaw
-from .units import convert
+from ampc.records.record import NotStatedByLaw
+from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet, When, as_when
+from ampc.rules.operators import OPERATORS
+from ampc.rules.units import convert
 
 Value = Any  # Decimal | str | bool | frozenset | date; None = not known
 NotStated = NotStatedByLaw  # a parameter with no value in force on the date: the law states none
@@ -107,7 +107,7 @@ class Explainer:
         return tuple(dict.fromkeys(out))
 
     def _inputs(self, name: str, facts: dict) -> list[str]:
-        from .formula import facts_used
+        from ampc.rules.formula import facts_used
         fact = self.ruleset.facts[name]
         if not fact.computed:
             return [name]

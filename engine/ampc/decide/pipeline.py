@@ -9,11 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import records as R
-from .catalog import Row, mapping_rows, prepare, read_catalog
-from .decide import Decider
-from .errors import EngineError
-from .model import RuleSet, When
+from ampc.decide.decider import Decider
+from ampc.errors import EngineError
+from ampc.io.catalog import Row, mapping_rows, prepare, read_catalog
+from ampc.records import record as R
+from ampc.rules.model import RuleSet, When
 
 
 def as_of_for(row: Row, override: dt.date | None, sale_date: str = "sale_date") -> tuple[dt.date, str]:

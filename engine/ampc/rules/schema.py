@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .errors import Problem, did_you_mean, written
-from .yamlio import Located
+from ampc.errors import Problem, did_you_mean, written
+from ampc.rules.yamlio import Located
 
 FACT_TYPES = ("bool", "enum", "set", "quantity", "text", "date")
 STAGE_KINDS = ("derive", "choose", "require")

@@ -30,9 +30,9 @@ from typing import Any
 import durable_rules_engine
 from durable import engine as durable
 
-from .errors import EngineError
-from .model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
-from .units import convert
+from ampc.errors import EngineError
+from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
+from ampc.rules.units import convert
 
 SCALE = 10**18
 LIMIT = 2**63 - 1

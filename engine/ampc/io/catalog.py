@@ -12,10 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem, did_you_mean, written
-from .model import FactDef, RuleSet, is_number
-from .units import UnitError, check_unit, convert, parse_decimal, split_quantity
-from .yamlio import load_yaml
+from ampc.errors import InputError, Problem, did_you_mean, written
+from ampc.rules.model import FactDef, RuleSet, is_number
+from ampc.rules.units import UnitError, check_unit, convert, parse_decimal, split_quantity
+from ampc.rules.yamlio import load_yaml
 
 RESERVED = ("product", "description", "as_of")
 _HEADER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[\[(]\s*([^\])]+?)\s*[\])])?\s*$")
@@ -262,7 +262,7 @@ def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> Non
 
 def add_computed(facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:
     """Add every computed fact whose inputs are all given (a missing input leaves it missing)."""
-    from .formula import evaluate
+    from ampc.rules.formula import evaluate
     for name, fact in vocabulary.items():
         if fact.computed and facts.get(name) is None:
             facts[name] = evaluate(fact, facts, vocabulary)

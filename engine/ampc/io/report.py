@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from tabulate import tabulate
 
-from . import records as R
-from .units import grouped
+from ampc.records import record as R
+from ampc.rules.units import grouped
 
 # With more candidates than this, the text shows in full only those that failed on their own terms
 # and counts the others (which failed on the kind they name); JSON always holds every one.

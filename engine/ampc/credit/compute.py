@@ -22,13 +22,13 @@ from typing import Any, Literal
 
 import msgspec
 
-from . import records as R
-from .catalog import Row, column_problem, normalize, read_rows
-from .decide import Decider
-from .errors import InputError, Problem, did_you_mean, written
-from .model import CreditLine, RuleSet, When
-from .run import decide_row
-from .units import registry
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_row
+from ampc.errors import InputError, Problem, did_you_mean, written
+from ampc.io.catalog import Row, column_problem, normalize, read_rows
+from ampc.records import record as R
+from ampc.rules.model import CreditLine, RuleSet, When
+from ampc.rules.units import registry
 
 # ---------------------------------------------------------------------------------------------------
 # What the credit reads a ledger column for is its role, declared in definitions/ledger.yaml
@@ -509,7 +509,7 @@ def _check_sale(sale: Row, products: dict[str, Row], ruleset: RuleSet) -> R.Prob
 
 
 def load(catalog_paths, sales_path, ruleset: RuleSet) -> tuple[list[Row], list[Row]]:
-    from .catalog import read_catalog
+    from ampc.io.catalog import read_catalog
     catalog: list[Row] = []
     for path in catalog_paths:
         catalog.extend(read_catalog(path, ruleset))

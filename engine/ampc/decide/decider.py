@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from . import records as R
-from .compile import EngineResult, Session
-from .errors import EngineError
-from .evaluate import Explainer, RuleResult
-from .model import Rule, RuleSet, When, as_when
+from ampc.decide.compile import EngineResult, Session
+from ampc.decide.explain import Explainer, RuleResult
+from ampc.errors import EngineError
+from ampc.records import record as R
+from ampc.rules.model import Rule, RuleSet, When, as_when
 
 RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import msgspec
 
-from . import records as R
-from .catalog import Row, read_catalog
-from .credit import UnitCredit, unit_credit
-from .decide import Decider
-from .errors import InputError, Problem, did_you_mean
-from .loader import default_root, edition, load_ruleset
-from .model import RuleSet, When
-from .run import decide_row
+from ampc.credit.compute import UnitCredit, unit_credit
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_row
+from ampc.errors import InputError, Problem, did_you_mean
+from ampc.io.catalog import Row, read_catalog
+from ampc.records import record as R
+from ampc.rules.loader import default_root, edition, load_ruleset
+from ampc.rules.model import RuleSet, When
 
 
 def resolve(spec: str) -> tuple[RuleSet, str]:

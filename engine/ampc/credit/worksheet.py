@@ -10,8 +10,7 @@ from decimal import Decimal
 
 from tabulate import tabulate
 
-from . import records as R
-from .credit import (
+from ampc.credit.compute import (
     PRODUCT,
     VESSEL_ROLES,
     Amount,
@@ -35,9 +34,10 @@ from .credit import (
     dollars,
     sale_of,
 )
-from .model import RuleSet
-from .report import reason, value_text
-from .units import grouped, plain
+from ampc.io.report import reason, value_text
+from ampc.records import record as R
+from ampc.rules.model import RuleSet
+from ampc.rules.units import grouped, plain
 
 ROUNDING = ("Amounts are computed exactly; column (e) shows each line to the cent (half up) and in whole "
             "dollars as filed (half up). Line 8a rounds the exact total, not the sum of rounded lines.")

@@ -23,11 +23,11 @@ from dataclasses import dataclass, fields
 from decimal import Decimal, localcontext
 from typing import Any
 
-from .formula import _eval as evaluate_formula
-from .formula import evaluate as compute
-from .formula import facts_used
-from .model import Cmp, Cond, FactDef, Not, Rule, RuleSet, When
-from .units import UnitError, convert, registry
+from ampc.rules.formula import _eval as evaluate_formula
+from ampc.rules.formula import evaluate as compute
+from ampc.rules.formula import facts_used
+from ampc.rules.model import Cmp, Cond, FactDef, Not, Rule, RuleSet, When
+from ampc.rules.units import UnitError, convert, registry
 
 Pick = Callable[[Sequence[Any]], Any]
 

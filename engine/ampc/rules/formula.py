@@ -14,8 +14,8 @@ from typing import Any
 
 import pint
 
-from .model import FactDef
-from .units import UnitError, registry, split_quantity
+from ampc.rules.model import FactDef
+from ampc.rules.units import UnitError, registry, split_quantity
 
 
 def facts_used(formula: Any) -> list[str]:

@@ -14,12 +14,12 @@ from typing import Any
 
 import msgspec
 
-from . import records as R
-from .catalog import Row, prepare
-from .decide import Decider
-from .errors import InputError, Problem
-from .model import RuleSet, When
-from .run import decide_row
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_row
+from ampc.errors import InputError, Problem
+from ampc.io.catalog import Row, prepare
+from ampc.records import record as R
+from ampc.rules.model import RuleSet, When
 
 Status = str  # identical | same_decision | different
 

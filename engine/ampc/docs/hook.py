@@ -1,14 +1,13 @@
 """The docs generator: renders, from rules/ and definitions/, one Markdown page per section of the
 Form 7207 instructions, with examples computed by running the engine, and the site's navigation.
 
-Run as `python -m engine.docs generate|build`, as `ampc docs`, or by mkdocs itself: mkdocs.yml names
+Run as `ampc docs [--build]`, or by mkdocs itself: mkdocs.yml names
 this file as a hook, so `mkdocs build --strict` (and `mkdocs serve`) regenerate the pages first.
 Imports are absolute because mkdocs loads this file by its path, outside the package.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import fnmatch
 import os
@@ -22,16 +21,16 @@ from typing import Any
 
 import jinja2
 
-from engine import records as R
-from engine import report
-from engine.decide import Decider
-from engine.errors import ValidationFailed
-from engine.loader import load_ruleset
-from engine.model import All, Cmp, Cond, FactDef, Not, Param, PhaseOut, Rule, RuleSet
-from engine.run import decide_row, rows_of
-from engine.yamlio import load_yaml
+from ampc.decide.decider import Decider
+from ampc.decide.pipeline import decide_row, rows_of
+from ampc.errors import ValidationFailed
+from ampc.io import report
+from ampc.records import record as R
+from ampc.rules.loader import load_ruleset
+from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Param, PhaseOut, Rule, RuleSet
+from ampc.rules.yamlio import load_yaml
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[3]  # engine/ampc/docs/hook.py -> the project
 MANIFEST = ".generated"  # the files the last run wrote, so a renamed rules file leaves no stale page
 COMPARISONS = {"at_least": "≥", "more_than": ">", "at_most": "≤", "less_than": "<"}
 LEGAL = {"is": "is", "one_of": "is one of", "at_least": "is not less than", "more_than": "is greater than",
@@ -1039,26 +1038,3 @@ def build_site(site_dir: Path | str | None = None, strict: bool = True) -> int:
     if site_dir:
         command += ["--site-dir", str(site_dir)]
     return subprocess.call(command, cwd=PROJECT)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.docs", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["generate", "build"], help="generate the Markdown, or also build the site")
-    parser.add_argument("--rules", help="directory holding rules/ and definitions/ (default: the bundled rule set)")
-    parser.add_argument("--out", help="where to write the Markdown (default: docs/)")
-    parser.add_argument("--as-of", help="read parameters as in force on this date (default: today)")
-    parser.add_argument("--site-dir", help="where mkdocs writes the site (build only)")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "build":
-            return build_site(args.site_dir)
-        site = generate(args.rules, args.out, as_of=dt.date.fromisoformat(args.as_of) if args.as_of else None)
-    except DocsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"{len(site.pages)} instruction pages; {len(site.written)} files changed", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,9 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import schema as S
-from .errors import Problem, ValidationFailed, did_you_mean, written
-from .model import (
+from ampc.errors import Problem, ValidationFailed, did_you_mean, written
+from ampc.rules import schema as S
+from ampc.rules.model import (
     All,
     AnyOf,
     Cmp,
@@ -28,8 +28,8 @@ from .model import (
     Stage,
     is_number,
 )
-from .units import Refusal, UnitError, check_unit, compatible, convert, split_quantity
-from .yamlio import load_yaml
+from ampc.rules.units import Refusal, UnitError, check_unit, compatible, convert, split_quantity
+from ampc.rules.yamlio import load_yaml
 
 RULESET_FILE = "ruleset.yaml"
 ANY_FAMILY = "any"  # a rule that applies to every kind of component (the qualification rules)
@@ -38,10 +38,11 @@ ANY_FAMILY = "any"  # a rule that applies to every kind of component (the qualif
 def default_root() -> Path:
     """The bundled rule set: the directory holding rules/ and definitions/."""
     here = Path.cwd()
-    for candidate in (here, *here.parents, Path(__file__).resolve().parent.parent):
+    project = Path(__file__).resolve().parents[3]  # engine/ampc/rules/loader.py -> the project
+    for candidate in (here, *here.parents, project):
         if (candidate / "rules" / RULESET_FILE).is_file() and (candidate / "definitions").is_dir():
             return candidate
-    return Path(__file__).resolve().parent.parent
+    return project
 
 
 def content_hash(root: Path) -> str:
@@ -748,7 +749,7 @@ def _check_literal(c: S.Checker, node: Any, key: Any, fact: FactDef, value: Any,
 
 def _credit_checks(b: _Build) -> None:
     """A credit line names a line, parameters and facts that exist, in units that multiply to dollars."""
-    from .units import check_unit
+    from ampc.rules.units import check_unit
     line_values = b.facts["line"].values if "line" in b.facts else ()
     for c, spec in b.credit_checkers:
         credit = b.credits[str(spec.get("line"))]
@@ -802,7 +803,7 @@ def _credit_checks(b: _Build) -> None:
 
 def _formula_checks(b: _Build) -> None:
     """A computed fact's formula uses the closed set of operations over quantity facts."""
-    from .formula import facts_used
+    from ampc.rules.formula import facts_used
     for name, fact in b.facts.items():
         if fact.computed is None:
             continue

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from ampc.errors import Problem
 
 
 class Located(dict):

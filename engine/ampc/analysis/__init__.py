@@ -1,0 +1,1 @@
+"""Analysis of rule sets: two editions compared over a catalog; products at every boundary."""

@@ -1,0 +1,1 @@
+"""The docs site, generated from the rules by an mkdocs hook."""

@@ -1,0 +1,1 @@
+"""Reading catalogs, and the renderers of records: table, text, JSON."""

@@ -1,0 +1,1 @@
+"""The typed decision record, its JSON and JSON Schema, and verify."""
