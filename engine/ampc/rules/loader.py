@@ -10,6 +10,7 @@ from typing import Any
 
 from ampc.errors import Problem, ValidationFailed, did_you_mean, written
 from ampc.rules import schema as S
+from ampc.rules.expand import expand
 from ampc.rules.model import (
     All,
     AnyOf,
@@ -328,6 +329,8 @@ def _rules_file(b: _Build, path: Path) -> None:
     if data is None:
         _hand_over(b, c)
         return
+    data, problems = expand(data, b.rel(path))  # file-level defaults and tables, as data
+    b.problems.extend(problems)
     if not c.mapping(data, "a rules file"):
         _hand_over(b, c)
         return
