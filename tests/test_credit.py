@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from ampc.cli import main
-from ampc.credit.compute import Claimed, compute, load
+from ampc.credit.compute import compute, load
+from ampc.credit.model import Claimed
 from ampc.credit.worksheet import arithmetic, cap_notes, flags, problem_text
 from ampc.io.report import reason, value_text
 from ampc.records import record as R
@@ -140,7 +141,7 @@ def test_tax_year_counts_only_its_sales_and_says_so(ruleset, tmp_path):
 
 
 def test_rounding_keeps_exact_amounts_and_rounds_for_display(ruleset, tmp_path):
-    from ampc.credit.compute import cents, dollars
+    from ampc.credit.model import cents, dollars
     result = run(ruleset, tmp_path, "F,MOD-100,1,2025-04-01,,,,\n" * 1 + "F,CELL-TF-100,3,2025-04-01,,,,\n")
     assert line(result, "1e").total == Decimal("7.00")
     assert cents(Decimal("2500.0025")) == Decimal("2500.00") and dollars(Decimal("2500.5")) == Decimal(2501)

@@ -9,19 +9,39 @@ up on each line and on the total of the exact amounts (not the sum of rounded li
 Everything here is typed data: an amount holds the parts of its arithmetic (units, the per-unit
 base, the cap where it applies, the rate and the phase-out with the parameters and dates they were
 read at), a rejected sale holds its decision record. Nothing here writes a sentence or formats a
-number: engine/worksheet.py renders the worksheet, and its JSON form is `WorksheetReport` below.
+number: engine/ampc/credit/worksheet.py renders the worksheet; its JSON form is in sheet.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
-
+from ampc.credit.model import (
+    CLAIMED_LINE,
+    FACILITY,
+    PRODUCT,
+    PRODUCTION_DATE,
+    REQUIRED,
+    SALE_DATE,
+    SALE_FACTS,
+    UNITS,
+    USD,
+    Amount,
+    Base,
+    Cap,
+    Claimed,
+    CreditRun,
+    LineTotal,
+    PhaseOutShare,
+    Rate,
+    Rejected,
+    Worksheet,
+    _Frozen,
+    amount_columns,
+)
 from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_row
 from ampc.errors import InputError, Problem, did_you_mean, written
@@ -29,230 +49,6 @@ from ampc.io.catalog import Row, column_problem, normalize, read_rows
 from ampc.records import record as R
 from ampc.rules.model import CreditLine, RuleSet, When
 from ampc.rules.units import registry
-
-# ---------------------------------------------------------------------------------------------------
-# What the credit reads a ledger column for is its role, declared in definitions/ledger.yaml
-# (`role: facility`); a sale's values by role are `Row.roles`. The catalog facts a sale's dates
-# override are the facts with roles sale_date and production_date (definitions/facts/).
-FACILITY = "facility"  # one worksheet per facility
-PRODUCT = "product"  # the product id, as in the catalog
-UNITS = "units"  # the number of units sold
-SALE_DATE = "sale_date"  # the date of sale
-PRODUCTION_DATE = "production_date"  # the date of production
-CLAIMED_LINE = "claimed_line"  # the line the sale was booked to
-VESSEL_ROLES = {"name": "vessel_name", "purpose": "vessel_purpose",  # Part III, columns 1 to 5
-                "official_number": "vessel_number", "status": "vessel_status"}
-SALE_FACTS = (SALE_DATE, PRODUCTION_DATE)  # the sale's dates that override the catalog's facts
-REQUIRED = ((FACILITY, "name the facility that produced it (one worksheet per facility)"),
-            (PRODUCT, "give the product id as in the catalog"),
-            (SALE_DATE, "give the date of sale as YYYY-MM-DD"))
-# Form 7207 lines:
-VESSEL_LINE = "2a"  # Part II line fed by Part III (the vessels' sales prices)
-PART_IV_FEEDS = "6a"  # Part II line fed by Part IV line 74 (the minerals' costs)
-
-
-def amount_columns(ruleset: RuleSet) -> list[str]:
-    """The amounts a sale gives (costs, sales price, a turbine's capacity): never negative."""
-    units = ruleset.column(UNITS)
-    return [name for name, col in ruleset.ledger.items() if col.type == "quantity" and name != units]
-
-
-CENT = Decimal("0.01")
-DOLLAR = Decimal("1")
-USD = "USD"
-
-KeyedOn = Literal["sale", "production", "taxable_year"]
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def dollars(value: Decimal) -> Decimal:
-    return value.quantize(DOLLAR, rounding=ROUND_HALF_UP)
-
-
-class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    pass
-
-
-# ---------------------------------------------------------------------------------------------------
-# the parts of one sale's arithmetic
-
-class Rate(_Frozen):
-    """Column (c): the rate, the parameter it is read from, and the date its value is in force from."""
-
-    param: str
-    value: R.Quantity  # 0.04 USD/W; 10 percent (of the base in USD)
-    since: dt.date
-
-
-class PhaseOutShare(_Frozen):
-    """The phase-out applied: the percentage parameter, its value, and the date it is read at (the
-    sale's, the production's or the taxable year's, as the parameter is keyed)."""
-
-    param: str
-    percent: Decimal
-    keyed_on: KeyedOn
-    date: dt.date
-    since: dt.date  # the date that percentage is in force from
-
-
-class Cap(_Frozen):
-    """A cap on the per-unit value counted, where it binds: the ratio parameter times another fact of
-    the product is less than its rated value (a battery's capacity-to-power ratio, 45X(b)(4))."""
-
-    fact: str  # the fact capped (rated_capacity)
-    rated: R.Quantity  # the product's value of it
-    counted: R.Quantity  # the cap: ratio x other, in the fact's unit
-    ratio_param: str
-    ratio: R.Quantity
-    ratio_since: dt.date
-    other_fact: str  # max_discharge
-    other: R.Quantity
-    cite: str = ""  # the ratio parameter's reference to the Code, from its YAML
-
-
-BaseHow = Literal["column", "units_times_column", "units_times_fact"]
-
-
-class Base(_Frozen):
-    """One sale's column (d) amount and how it is figured: an amount the sale gives (costs, a vessel's
-    sales price), or the units sold times a value per unit that the sale gives (the turbine's rated
-    capacity) or the product has (its capacity, area or mass, capped where the law caps it)."""
-
-    how: BaseHow
-    source: str  # the ledger column or the product's fact read
-    amount: R.Quantity  # this sale's column (d) amount
-    units: Decimal | None = None  # the units sold (not for a "column" base)
-    per_unit: R.Quantity | None = None  # the value counted per unit (the cap's, where it binds)
-    cap: Cap | None = None
-
-
-class Claimed(_Frozen):
-    """The sale was booked to another line than the one its product meets; it is entered on the line met."""
-
-    claimed: str
-    met: str
-
-
-# ---------------------------------------------------------------------------------------------------
-# the computation: typed, holding the ledger rows and the decision records
-
-@dataclass(frozen=True)
-class Amount:
-    """One qualifying sale's contribution to one line, with the parts of its arithmetic."""
-
-    row: Row
-    record: R.Decision
-    line: str
-    base: Base
-    rate: Rate
-    before_phase_out: Decimal  # USD, exact: column (c) x this sale's column (d)
-    phase_out: PhaseOutShare | None  # None where no phase-out schedule applies
-    credit: Decimal  # USD, exact
-    claimed: Claimed | None = None
-
-
-@dataclass
-class LineTotal:
-    credit: CreditLine
-    amounts: list[Amount] = field(default_factory=list)
-
-    @property
-    def aggregate(self) -> Decimal:
-        return sum((a.base.amount.value for a in self.amounts), Decimal(0))
-
-    @property
-    def unit(self) -> str:
-        return self.amounts[0].base.amount.unit if self.amounts else ""
-
-    @property
-    def total(self) -> Decimal:
-        return sum((a.credit for a in self.amounts), Decimal(0))
-
-    @property
-    def phase_outs(self) -> list[Decimal]:
-        """The percentages other than 100 applied on this line, in order."""
-        return sorted({a.phase_out.percent for a in self.amounts if a.phase_out and a.phase_out.percent != 100})
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A sale whose product does not qualify (or not yet): its record, and the base it would have
-    carried on the line its product meets, if it meets one and the base can be figured."""
-
-    row: Row
-    record: R.Decision
-    base: R.Quantity | None = None
-
-    @property
-    def outcome(self) -> str:
-        return self.record.outcome
-
-
-class RejectedTotal(_Frozen):
-    """The rejected sales of a worksheet whose products meet one line (or none), and the base they hold."""
-
-    line: str | None  # None: their products meet no line
-    sales: int
-    bases: tuple[R.Quantity, ...] = ()  # one per unit
-
-
-@dataclass
-class Worksheet:
-    facility: str
-    tax_year: int | None
-    lines: dict[str, LineTotal] = field(default_factory=dict)
-    rejected: list[Rejected] = field(default_factory=list)
-    part_iv_fact: str = ""  # the fact with role part_iv_line: the Part IV line a mineral's costs go on
-
-    @property
-    def amounts(self) -> list[Amount]:
-        return [a for total in self.lines.values() for a in total.amounts]
-
-    @property
-    def vessels(self) -> list[Amount]:
-        return self.lines[VESSEL_LINE].amounts if VESSEL_LINE in self.lines else []
-
-    def part_iv(self) -> dict[str, Decimal]:
-        """Part IV: costs per line 1 to 73 (the line each mineral's decision concludes)."""
-        out: dict[str, Decimal] = {}
-        total = self.lines.get(PART_IV_FEEDS)
-        for amount in total.amounts if total else []:
-            value = amount.record.derived.get(self.part_iv_fact)
-            key = value.value if isinstance(value, R.Text) else "?"
-            out[key] = out.get(key, Decimal(0)) + amount.base.amount.value
-        return dict(sorted(out.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 999))
-
-    def rejected_totals(self) -> list[RejectedTotal]:
-        """How many rejected sales, and the base they held, by the line their product meets."""
-        held: dict[str | None, list[Rejected]] = {}
-        for r in self.rejected:
-            held.setdefault(r.record.classified_line, []).append(r)
-        out = []
-        for line in sorted(held, key=lambda x: (x is None, x or "")):
-            bases: dict[str, Decimal] = {}
-            for r in held[line]:
-                if r.base is not None:
-                    bases[r.base.unit] = bases.get(r.base.unit, Decimal(0)) + r.base.value
-            out.append(RejectedTotal(line, len(held[line]), tuple(R.quantity(v, u) for u, v in bases.items())))
-        return out
-
-    @property
-    def total(self) -> Decimal:
-        return sum((t.total for t in self.lines.values()), Decimal(0))
-
-
-@dataclass
-class CreditRun:
-    worksheets: list[Worksheet]
-    errors: list[R.Problem]
-    outside_year: list[Row]
-    tax_year: int | None
-    ruleset: R.RuleSetId
-    as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given
-
 
 # ---------------------------------------------------------------------------------------------------
 # the law's numbers for a line, on the dates of a sale
@@ -570,117 +366,3 @@ def unit_credit(ruleset: RuleSet, decision: R.Decision, product: Row, when: When
     if phase is not None:
         money = money * phase.percent / 100
     return UnitCredit(decision.line, rate=rate, phase_out=phase, base=base, credit=R.quantity(money, USD))
-
-
-# ---------------------------------------------------------------------------------------------------
-# the worksheet's JSON form (`ampc credit --format json`, `ampc schema worksheet`)
-
-class Sale(_Frozen):
-    """A ledger row: where it is, the product, the facility and the date of the sale."""
-
-    where: str  # the file and row
-    row: int
-    product: str
-    facility: str
-    sale_date: dt.date
-
-
-class DecisionRef(_Frozen):
-    """The decision a sale was counted or rejected on (the full record: `ampc explain`)."""
-
-    outcome: R.Outcome
-    reason: R.Reason
-    dates: R.Dates
-    line: str | None = None
-    classified_line: str | None = None  # the line whose definition the product meets
-    decided_by: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()  # the facts that would settle an undetermined outcome
-    why: str = ""  # the reason in words, as the worksheet's renderer writes it
-
-
-class SaleAmount(_Frozen):
-    """One qualifying sale's contribution to its line, with the parts of its arithmetic."""
-
-    sale: Sale
-    line: str
-    base: Base
-    rate: Rate
-    before_phase_out: Decimal  # USD
-    phase_out: PhaseOutShare | None
-    credit: Decimal  # USD, exact
-    decision: DecisionRef
-    claimed: Claimed | None = None
-
-
-class RejectedSale(_Frozen):
-    sale: Sale
-    decision: DecisionRef
-    base: R.Quantity | None = None  # what it would have carried on the line its product meets
-
-
-class Money(_Frozen):
-    """An amount in USD: exact, to the cent (half up), and in whole dollars as filed (half up)."""
-
-    exact: Decimal
-    cents: Decimal
-    whole_dollars: Decimal
-
-
-class PartIILine(_Frozen):
-    line: str
-    column_a: str  # the component, in the form's words
-    column_b: str  # what column (d) measures, in the form's words
-    rate: Rate | None  # column (c): as applied to the first sale, else the parameter's latest value
-    sales: int
-    aggregate: R.Quantity | None = None  # column (d)
-    phase_outs: tuple[Decimal, ...] = ()  # the phase-out percentages applied, other than 100
-    credit: Money | None = None  # column (e)
-
-
-class Vessel(_Frozen):
-    """Part III: one related offshore wind vessel."""
-
-    line: int
-    sale: Sale
-    sales_price: Decimal  # USD
-    name: str | None = None
-    purpose: str | None = None
-    official_number: str | None = None
-    status: str | None = None  # new | retrofitted
-
-
-class PartIVLine(_Frozen):
-    line: str
-    label: str  # the mineral and its form, from the rule that puts it on this line
-    costs: Decimal  # USD
-
-
-class FacilityWorksheet(_Frozen):
-    facility: str
-    tax_year: int | None
-    part_ii: tuple[PartIILine, ...]
-    line_8a: Money
-    part_iii: tuple[Vessel, ...] = ()
-    part_iii_total: Decimal | None = None  # to Part II, line 2a, column (d)
-    part_iv: tuple[PartIVLine, ...] = ()
-    line_74: Decimal | None = None  # to Part II, line 6a, column (d)
-    sales: tuple[SaleAmount, ...] = ()
-    rejected: tuple[RejectedSale, ...] = ()
-    rejected_by_line: tuple[RejectedTotal, ...] = ()
-
-
-class WorksheetReport(_Frozen):
-    """The Form 7207 worksheets of one ledger: one per facility, with every sale counted or rejected,
-    every row that could not be computed, and the rules and software that computed them."""
-
-    ruleset: R.RuleSetId
-    software: R.Software
-    tax_year: int | None
-    worksheets: tuple[FacilityWorksheet, ...]
-    as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given
-    outside_tax_year: tuple[Sale, ...] = ()
-    errors: tuple[R.Problem, ...] = ()
-
-
-def sale_of(row: Row) -> Sale:
-    return Sale(row.where, row.number, row.roles[PRODUCT], row.roles[FACILITY], row.roles[SALE_DATE])

@@ -10,28 +10,30 @@ from decimal import Decimal
 
 from tabulate import tabulate
 
-from ampc.credit.compute import (
+from ampc.credit.compute import UnitCredit
+from ampc.credit.model import (
     PRODUCT,
     VESSEL_ROLES,
     Amount,
     CreditRun,
+    LineTotal,
+    Rate,
+    RejectedTotal,
+    Worksheet,
+    cents,
+    dollars,
+)
+from ampc.credit.sheet import (
     DecisionRef,
     FacilityWorksheet,
-    LineTotal,
     Money,
     PartIILine,
     PartIVLine,
-    Rate,
     RejectedSale,
-    RejectedTotal,
     Sale,
     SaleAmount,
-    UnitCredit,
     Vessel,
-    Worksheet,
     WorksheetReport,
-    cents,
-    dollars,
     sale_of,
 )
 from ampc.io.report import reason, value_text

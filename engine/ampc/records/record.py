@@ -354,7 +354,7 @@ def schema(kind: str) -> dict:
     elif kind == "error":
         target = ErrorRecord
     elif kind == "worksheet":
-        from ampc.credit.compute import WorksheetReport
+        from ampc.credit.sheet import WorksheetReport
         target = WorksheetReport
     else:
         raise KeyError(kind)

@@ -1,0 +1,238 @@
+"""The credit's typed data: the roles the ledger is read by, the parts of one sale's arithmetic
+(rate, phase-out, cap, base), and the worksheet a run fills in. Nothing here formats a number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+import msgspec
+
+from ampc.io.catalog import Row
+from ampc.records import record as R
+from ampc.rules.model import CreditLine, RuleSet
+
+# ---------------------------------------------------------------------------------------------------
+# What the credit reads a ledger column for is its role, declared in definitions/ledger.yaml
+# (`role: facility`); a sale's values by role are `Row.roles`. The catalog facts a sale's dates
+# override are the facts with roles sale_date and production_date (definitions/facts/).
+FACILITY = "facility"  # one worksheet per facility
+PRODUCT = "product"  # the product id, as in the catalog
+UNITS = "units"  # the number of units sold
+SALE_DATE = "sale_date"  # the date of sale
+PRODUCTION_DATE = "production_date"  # the date of production
+CLAIMED_LINE = "claimed_line"  # the line the sale was booked to
+VESSEL_ROLES = {"name": "vessel_name", "purpose": "vessel_purpose",  # Part III, columns 1 to 5
+                "official_number": "vessel_number", "status": "vessel_status"}
+SALE_FACTS = (SALE_DATE, PRODUCTION_DATE)  # the sale's dates that override the catalog's facts
+REQUIRED = ((FACILITY, "name the facility that produced it (one worksheet per facility)"),
+            (PRODUCT, "give the product id as in the catalog"),
+            (SALE_DATE, "give the date of sale as YYYY-MM-DD"))
+# Form 7207 lines:
+VESSEL_LINE = "2a"  # Part II line fed by Part III (the vessels' sales prices)
+PART_IV_FEEDS = "6a"  # Part II line fed by Part IV line 74 (the minerals' costs)
+
+
+def amount_columns(ruleset: RuleSet) -> list[str]:
+    """The amounts a sale gives (costs, sales price, a turbine's capacity): never negative."""
+    units = ruleset.column(UNITS)
+    return [name for name, col in ruleset.ledger.items() if col.type == "quantity" and name != units]
+
+
+CENT = Decimal("0.01")
+DOLLAR = Decimal("1")
+USD = "USD"
+
+KeyedOn = Literal["sale", "production", "taxable_year"]
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def dollars(value: Decimal) -> Decimal:
+    return value.quantize(DOLLAR, rounding=ROUND_HALF_UP)
+
+
+class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------------
+# the parts of one sale's arithmetic
+
+class Rate(_Frozen):
+    """Column (c): the rate, the parameter it is read from, and the date its value is in force from."""
+
+    param: str
+    value: R.Quantity  # 0.04 USD/W; 10 percent (of the base in USD)
+    since: dt.date
+
+
+class PhaseOutShare(_Frozen):
+    """The phase-out applied: the percentage parameter, its value, and the date it is read at (the
+    sale's, the production's or the taxable year's, as the parameter is keyed)."""
+
+    param: str
+    percent: Decimal
+    keyed_on: KeyedOn
+    date: dt.date
+    since: dt.date  # the date that percentage is in force from
+
+
+class Cap(_Frozen):
+    """A cap on the per-unit value counted, where it binds: the ratio parameter times another fact of
+    the product is less than its rated value (a battery's capacity-to-power ratio, 45X(b)(4))."""
+
+    fact: str  # the fact capped (rated_capacity)
+    rated: R.Quantity  # the product's value of it
+    counted: R.Quantity  # the cap: ratio x other, in the fact's unit
+    ratio_param: str
+    ratio: R.Quantity
+    ratio_since: dt.date
+    other_fact: str  # max_discharge
+    other: R.Quantity
+    cite: str = ""  # the ratio parameter's reference to the Code, from its YAML
+
+
+BaseHow = Literal["column", "units_times_column", "units_times_fact"]
+
+
+class Base(_Frozen):
+    """One sale's column (d) amount and how it is figured: an amount the sale gives (costs, a vessel's
+    sales price), or the units sold times a value per unit that the sale gives (the turbine's rated
+    capacity) or the product has (its capacity, area or mass, capped where the law caps it)."""
+
+    how: BaseHow
+    source: str  # the ledger column or the product's fact read
+    amount: R.Quantity  # this sale's column (d) amount
+    units: Decimal | None = None  # the units sold (not for a "column" base)
+    per_unit: R.Quantity | None = None  # the value counted per unit (the cap's, where it binds)
+    cap: Cap | None = None
+
+
+class Claimed(_Frozen):
+    """The sale was booked to another line than the one its product meets; it is entered on the line met."""
+
+    claimed: str
+    met: str
+
+
+# ---------------------------------------------------------------------------------------------------
+# the computation: typed, holding the ledger rows and the decision records
+
+@dataclass(frozen=True)
+class Amount:
+    """One qualifying sale's contribution to one line, with the parts of its arithmetic."""
+
+    row: Row
+    record: R.Decision
+    line: str
+    base: Base
+    rate: Rate
+    before_phase_out: Decimal  # USD, exact: column (c) x this sale's column (d)
+    phase_out: PhaseOutShare | None  # None where no phase-out schedule applies
+    credit: Decimal  # USD, exact
+    claimed: Claimed | None = None
+
+
+@dataclass
+class LineTotal:
+    credit: CreditLine
+    amounts: list[Amount] = field(default_factory=list)
+
+    @property
+    def aggregate(self) -> Decimal:
+        return sum((a.base.amount.value for a in self.amounts), Decimal(0))
+
+    @property
+    def unit(self) -> str:
+        return self.amounts[0].base.amount.unit if self.amounts else ""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((a.credit for a in self.amounts), Decimal(0))
+
+    @property
+    def phase_outs(self) -> list[Decimal]:
+        """The percentages other than 100 applied on this line, in order."""
+        return sorted({a.phase_out.percent for a in self.amounts if a.phase_out and a.phase_out.percent != 100})
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A sale whose product does not qualify (or not yet): its record, and the base it would have
+    carried on the line its product meets, if it meets one and the base can be figured."""
+
+    row: Row
+    record: R.Decision
+    base: R.Quantity | None = None
+
+    @property
+    def outcome(self) -> str:
+        return self.record.outcome
+
+
+class RejectedTotal(_Frozen):
+    """The rejected sales of a worksheet whose products meet one line (or none), and the base they hold."""
+
+    line: str | None  # None: their products meet no line
+    sales: int
+    bases: tuple[R.Quantity, ...] = ()  # one per unit
+
+
+@dataclass
+class Worksheet:
+    facility: str
+    tax_year: int | None
+    lines: dict[str, LineTotal] = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
+    part_iv_fact: str = ""  # the fact with role part_iv_line: the Part IV line a mineral's costs go on
+
+    @property
+    def amounts(self) -> list[Amount]:
+        return [a for total in self.lines.values() for a in total.amounts]
+
+    @property
+    def vessels(self) -> list[Amount]:
+        return self.lines[VESSEL_LINE].amounts if VESSEL_LINE in self.lines else []
+
+    def part_iv(self) -> dict[str, Decimal]:
+        """Part IV: costs per line 1 to 73 (the line each mineral's decision concludes)."""
+        out: dict[str, Decimal] = {}
+        total = self.lines.get(PART_IV_FEEDS)
+        for amount in total.amounts if total else []:
+            value = amount.record.derived.get(self.part_iv_fact)
+            key = value.value if isinstance(value, R.Text) else "?"
+            out[key] = out.get(key, Decimal(0)) + amount.base.amount.value
+        return dict(sorted(out.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 999))
+
+    def rejected_totals(self) -> list[RejectedTotal]:
+        """How many rejected sales, and the base they held, by the line their product meets."""
+        held: dict[str | None, list[Rejected]] = {}
+        for r in self.rejected:
+            held.setdefault(r.record.classified_line, []).append(r)
+        out = []
+        for line in sorted(held, key=lambda x: (x is None, x or "")):
+            bases: dict[str, Decimal] = {}
+            for r in held[line]:
+                if r.base is not None:
+                    bases[r.base.unit] = bases.get(r.base.unit, Decimal(0)) + r.base.value
+            out.append(RejectedTotal(line, len(held[line]), tuple(R.quantity(v, u) for u, v in bases.items())))
+        return out
+
+    @property
+    def total(self) -> Decimal:
+        return sum((t.total for t in self.lines.values()), Decimal(0))
+
+
+@dataclass
+class CreditRun:
+    worksheets: list[Worksheet]
+    errors: list[R.Problem]
+    outside_year: list[Row]
+    tax_year: int | None
+    ruleset: R.RuleSetId
+    as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given

@@ -1,0 +1,122 @@
+"""The worksheet's JSON form (`ampc credit --format json`, `ampc schema worksheet`): frozen structs
+whose JSON Schema is generated from these classes; engine/ampc/credit/worksheet.py fills them in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ampc.credit.model import FACILITY, PRODUCT, SALE_DATE, Base, Claimed, PhaseOutShare, Rate, RejectedTotal, _Frozen
+from ampc.io.catalog import Row
+from ampc.records import record as R
+
+
+class Sale(_Frozen):
+    """A ledger row: where it is, the product, the facility and the date of the sale."""
+
+    where: str  # the file and row
+    row: int
+    product: str
+    facility: str
+    sale_date: dt.date
+
+
+class DecisionRef(_Frozen):
+    """The decision a sale was counted or rejected on (the full record: `ampc explain`)."""
+
+    outcome: R.Outcome
+    reason: R.Reason
+    dates: R.Dates
+    line: str | None = None
+    classified_line: str | None = None  # the line whose definition the product meets
+    decided_by: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()  # the facts that would settle an undetermined outcome
+    why: str = ""  # the reason in words, as the worksheet's renderer writes it
+
+
+class SaleAmount(_Frozen):
+    """One qualifying sale's contribution to its line, with the parts of its arithmetic."""
+
+    sale: Sale
+    line: str
+    base: Base
+    rate: Rate
+    before_phase_out: Decimal  # USD
+    phase_out: PhaseOutShare | None
+    credit: Decimal  # USD, exact
+    decision: DecisionRef
+    claimed: Claimed | None = None
+
+
+class RejectedSale(_Frozen):
+    sale: Sale
+    decision: DecisionRef
+    base: R.Quantity | None = None  # what it would have carried on the line its product meets
+
+
+class Money(_Frozen):
+    """An amount in USD: exact, to the cent (half up), and in whole dollars as filed (half up)."""
+
+    exact: Decimal
+    cents: Decimal
+    whole_dollars: Decimal
+
+
+class PartIILine(_Frozen):
+    line: str
+    column_a: str  # the component, in the form's words
+    column_b: str  # what column (d) measures, in the form's words
+    rate: Rate | None  # column (c): as applied to the first sale, else the parameter's latest value
+    sales: int
+    aggregate: R.Quantity | None = None  # column (d)
+    phase_outs: tuple[Decimal, ...] = ()  # the phase-out percentages applied, other than 100
+    credit: Money | None = None  # column (e)
+
+
+class Vessel(_Frozen):
+    """Part III: one related offshore wind vessel."""
+
+    line: int
+    sale: Sale
+    sales_price: Decimal  # USD
+    name: str | None = None
+    purpose: str | None = None
+    official_number: str | None = None
+    status: str | None = None  # new | retrofitted
+
+
+class PartIVLine(_Frozen):
+    line: str
+    label: str  # the mineral and its form, from the rule that puts it on this line
+    costs: Decimal  # USD
+
+
+class FacilityWorksheet(_Frozen):
+    facility: str
+    tax_year: int | None
+    part_ii: tuple[PartIILine, ...]
+    line_8a: Money
+    part_iii: tuple[Vessel, ...] = ()
+    part_iii_total: Decimal | None = None  # to Part II, line 2a, column (d)
+    part_iv: tuple[PartIVLine, ...] = ()
+    line_74: Decimal | None = None  # to Part II, line 6a, column (d)
+    sales: tuple[SaleAmount, ...] = ()
+    rejected: tuple[RejectedSale, ...] = ()
+    rejected_by_line: tuple[RejectedTotal, ...] = ()
+
+
+class WorksheetReport(_Frozen):
+    """The Form 7207 worksheets of one ledger: one per facility, with every sale counted or rejected,
+    every row that could not be computed, and the rules and software that computed them."""
+
+    ruleset: R.RuleSetId
+    software: R.Software
+    tax_year: int | None
+    worksheets: tuple[FacilityWorksheet, ...]
+    as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given
+    outside_tax_year: tuple[Sale, ...] = ()
+    errors: tuple[R.Problem, ...] = ()
+
+
+def sale_of(row: Row) -> Sale:
+    return Sale(row.where, row.number, row.roles[PRODUCT], row.roles[FACILITY], row.roles[SALE_DATE])
