@@ -1,6 +1,6 @@
 """Benchmark: the engine and the explainer agree on N random products of every kind (default 1,000,000).
 
-The products are those of the property test (engine/testing.py): every fact at, just inside and just
+The products are those of the property test (engine/ampc/analysis/products.py): every fact at, just inside and just
 outside each threshold its rules state, facts left out, computed facts reached through their inputs,
 as-of dates around every change in force. Drawn here with a seeded random.Random, in chunks that
 worker processes share out (each loads the rules and builds its own Decider: durable-rules keeps

@@ -1,6 +1,6 @@
 """The engine's verdict and the explainer's clause-by-clause evaluation agree on products of every kind.
 
-The products come from engine/testing.py (shared with bench/agreement_bench.py): for every kind of
+The products come from engine/ampc/analysis/products.py (shared with bench/agreement_bench.py): for every kind of
 component the rules name, facts at, just inside and just outside every threshold the kind's rules
 state (read from the rules' own parameters and literals, so a changed threshold moves the test with
 it), every allowed value, facts left out, computed facts reached through their inputs, and as-of

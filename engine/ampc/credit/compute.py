@@ -315,7 +315,7 @@ def load(catalog_paths, sales_path, ruleset: RuleSet) -> tuple[list[Row], list[R
 
 
 # ---------------------------------------------------------------------------------------------------
-# one unit's credit, for comparing two rule sets (engine/diff.py)
+# one unit's credit, for comparing two rule sets (ampc.analysis.diff)
 
 class UnitCredit(_Frozen):
     """What one unit of a qualified product earns on its line: the rate and phase-out on its dates,

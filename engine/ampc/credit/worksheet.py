@@ -1,6 +1,6 @@
 """Renderers of the credit: the Form 7207 worksheet (Parts II, III, IV) as text, CSV, JSON and
 Markdown, one line's sales with their arithmetic, and one unit's credit. They read the typed credit
-(engine/credit.py) and the decision records; every number and sentence is written here."""
+(ampc.credit.compute) and the decision records; every number and sentence is written here."""
 
 from __future__ import annotations
 
@@ -278,7 +278,7 @@ def explain_line(run: CreditRun, line: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# JSON: the WorksheetReport of engine/credit.py
+# JSON: the WorksheetReport of ampc.credit.sheet
 
 def _money(value: Decimal) -> Money:
     return Money(R.plain_decimal(value), cents(value), dollars(value))

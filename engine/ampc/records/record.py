@@ -2,7 +2,7 @@
 
 Every value is data: a quantity is an exact decimal and its canonical unit, a date is a date, a
 fact not given is `NotGiven`, a threshold the law does not state for the date is `NotStatedByLaw`.
-Nothing here is formatted for a person; renderers (engine/report.py, engine/worksheet.py, the docs)
+Nothing here is formatted for a person; renderers (ampc.io.report, ampc.credit.worksheet, the docs)
 read these structs. The JSON form and its JSON Schema come from the same classes (msgspec), and
 encoding is deterministic: fields in declaration order, mapping keys sorted, decimals as strings.
 """

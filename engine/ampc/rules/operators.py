@@ -1,6 +1,6 @@
 """Operators named after the legal wording ("not less than" = at_least, "greater than" = more_than,
 "not greater than" = at_most): the exact test each makes on Decimals, dates and values. Their words
-for a person are the renderers' (engine/report.py)."""
+for a person are the renderers' (ampc.io.report)."""
 
 from __future__ import annotations
 
