@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ampc.credit.model import (
     CLAIMED_LINE,
     FACILITY,
@@ -102,9 +104,35 @@ def _ledger_value(ruleset: RuleSet, credit: CreditLine, sale: dict[str, Any], co
     return R.quantity(value, ruleset.ledger[column].unit)
 
 
+def base_unit(ruleset: RuleSet, credit: CreditLine) -> str:
+    """The unit column (d) is stated in: the one the line's rate is per (square meters for the
+    wafers' $12 per m², kilowatt hours for battery cells), or dollars for a rate in percent."""
+    unit = ruleset.params[credit.rate].unit
+    reg = registry()
+    per = reg.Unit(USD) / reg.Unit(unit.replace("%", "percent"))
+    if per.dimensionality == reg.Unit(USD).dimensionality:  # a percentage of an amount of money
+        return USD
+    return format(per, "~").replace(" ", "")
+
+
+def _in(quantity: R.Quantity, unit: str) -> R.Quantity:
+    if quantity.unit == unit:
+        return quantity
+    reg = registry()
+    value = reg.Quantity(quantity.value, quantity.unit).to(unit).magnitude
+    return R.quantity(Decimal(value), unit)
+
+
 def figure_base(ruleset: RuleSet, credit: CreditLine, product: Row, sale: dict[str, Any],
                 units: Decimal | None, when: When) -> Base:
-    """The column (d) amount of a sale of `units` of the product (raises _Missing with the fix)."""
+    """The column (d) amount of a sale of `units` of the product, in the unit of the line's rate
+    (raises _Missing with the fix)."""
+    base = _figure_base(ruleset, credit, product, sale, units, when)
+    return msgspec.structs.replace(base, amount=_in(base.amount, base_unit(ruleset, credit)))
+
+
+def _figure_base(ruleset: RuleSet, credit: CreditLine, product: Row, sale: dict[str, Any],
+                 units: Decimal | None, when: When) -> Base:
     spec = credit.base
     if "column" in spec:
         return Base("column", spec["column"], _ledger_value(ruleset, credit, sale, spec["column"]))
