@@ -37,9 +37,11 @@ from ampc.credit.model import (
     Claimed,
     CreditRun,
     LineTotal,
+    Pending,
     PhaseOutShare,
     Rate,
     Rejected,
+    Stake,
     Worksheet,
     _Frozen,
     amount_columns,
@@ -250,6 +252,30 @@ class Calculator:
         claimed = Claimed(booked, line) if booked and booked.lower() != line.lower() else None
         return Amount(sale, decision, line, base, rate, before, phase, exact, claimed)
 
+    def at_stake(self, product: Row, sale: Row, decision: R.Decision, when: When) -> tuple[Stake, ...]:
+        """The base and credit an undetermined sale would carry on each line it may meet."""
+        out = []
+        for line in dict.fromkeys(decision.possible_lines or ((decision.classified_line,) if decision.classified_line
+                                                              else ())):
+            credit = self.ruleset.credits.get(line)
+            if credit is None:
+                out.append(Stake(line))
+                continue
+            try:
+                base = figure_base(self.ruleset, credit, product, sale.facts, sale.roles.get(UNITS), when)
+            except _Missing:
+                out.append(Stake(line))
+                continue
+            rate = rate_of(self.ruleset, credit, when)
+            phase = phase_out_of(self.ruleset, credit, when)
+            if isinstance(rate, R.NotStatedByLaw) or isinstance(phase, R.NotStatedByLaw):
+                out.append(Stake(line, base.amount))
+                continue
+            money = _usd(rate.value, base.amount)
+            money = money if phase is None else money * phase.percent / 100
+            out.append(Stake(line, base.amount, R.plain_decimal(money)))
+        return tuple(out)
+
     def rejected_base(self, product: Row, sale: Row, decision: R.Decision, when: When) -> R.Quantity | None:
         """The base the rejected sale would have carried on the line its product meets, if any."""
         credit = self.ruleset.credits.get(decision.classified_line or "")
@@ -286,6 +312,9 @@ def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: i
             record = calc.record(product, sale, when)
             if isinstance(record, R.ErrorRecord):
                 errors.append(R.Problem(sale.where, record.error.message, record.error.fix, record.error.key))
+                continue
+            if record.outcome == R.UNDETERMINED:
+                sheet.pending.append(Pending(sale, record, calc.at_stake(product, sale, record, when)))
                 continue
             if record.outcome != R.QUALIFIED:
                 sheet.rejected.append(Rejected(sale, record, calc.rejected_base(product, sale, record, when)))

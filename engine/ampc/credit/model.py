@@ -175,6 +175,25 @@ class Rejected:
         return self.record.outcome
 
 
+class Stake(_Frozen):
+    """What an undetermined sale would carry on a line it may meet: the base and the credit (USD,
+    exact, after the phase-out), where they can be figured (None where they cannot)."""
+
+    line: str
+    base: R.Quantity | None = None
+    credit: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A sale whose product is undetermined: not on the form until the facts that would settle it
+    are given; its record names them, and `at_stake` what it would earn on each line it may meet."""
+
+    row: Row
+    record: R.Decision
+    at_stake: tuple[Stake, ...] = ()
+
+
 class RejectedTotal(_Frozen):
     """The rejected sales of a worksheet whose products meet one line (or none), and the base they hold."""
 
@@ -189,6 +208,7 @@ class Worksheet:
     tax_year: int | None
     lines: dict[str, LineTotal] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)  # undetermined sales, listed apart
     part_iv_fact: str = ""  # the fact with role part_iv_line: the Part IV line a mineral's costs go on
 
     @property

@@ -6,7 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ampc.credit.model import FACILITY, PRODUCT, SALE_DATE, Base, Claimed, PhaseOutShare, Rate, RejectedTotal, _Frozen
+from ampc.credit.model import (
+    FACILITY,
+    PRODUCT,
+    SALE_DATE,
+    Base,
+    Claimed,
+    PhaseOutShare,
+    Rate,
+    RejectedTotal,
+    Stake,
+    _Frozen,
+)
 from ampc.io.catalog import Row
 from ampc.records import record as R
 
@@ -52,6 +63,14 @@ class RejectedSale(_Frozen):
     sale: Sale
     decision: DecisionRef
     base: R.Quantity | None = None  # what it would have carried on the line its product meets
+
+
+class PendingSale(_Frozen):
+    """An undetermined sale: the facts that would settle it, and what it would carry on each line."""
+
+    sale: Sale
+    decision: DecisionRef
+    at_stake: tuple[Stake, ...] = ()
 
 
 class Money(_Frozen):
@@ -102,6 +121,7 @@ class FacilityWorksheet(_Frozen):
     line_74: Decimal | None = None  # to Part II, line 6a, column (d)
     sales: tuple[SaleAmount, ...] = ()
     rejected: tuple[RejectedSale, ...] = ()
+    undetermined: tuple[PendingSale, ...] = ()  # not on the form until the facts that settle them are given
     rejected_by_line: tuple[RejectedTotal, ...] = ()
 
 

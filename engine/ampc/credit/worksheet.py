@@ -29,6 +29,7 @@ from ampc.credit.sheet import (
     Money,
     PartIILine,
     PartIVLine,
+    PendingSale,
     RejectedSale,
     Sale,
     SaleAmount,
@@ -205,6 +206,10 @@ def text(run: CreditRun, ruleset: RuleSet) -> str:
             out.append("\nNotes and flags")
             for a, notes in noted:
                 out.extend(f"  {a.row.where} ({_product(a.row)}): {note}" for note in notes)
+        if sheet.pending:
+            out.append(f"\nUndetermined sales: {len(sheet.pending)} (not on the form until settled; up to "
+                       f"{money(pending_total(sheet))} at stake)")
+            out.extend(f"  {line}" for line in pending_lines(sheet))
         if sheet.rejected:
             out.append(f"\nRejected sales: {len(sheet.rejected)} (not on the form); {rejected_totals(sheet)}")
             for r in sheet.rejected:
@@ -219,6 +224,31 @@ def text(run: CreditRun, ruleset: RuleSet) -> str:
     return "\n".join(out) + "\n"
 
 
+def stake_text(stakes) -> str:
+    """What an undetermined sale would carry: '5b: 6,000 kWh, $180,000.00 at stake'."""
+    parts = []
+    for s in stakes:
+        held = value_text(s.base) if s.base else "base not figured"
+        parts.append(f"{s.line}: {held}" + (f", {money(s.credit)} at stake" if s.credit is not None else ""))
+    return "; ".join(parts) or "no line it may meet"
+
+
+def pending_lines(sheet: Worksheet) -> list[str]:
+    """The undetermined sales, one line each: where, the product, what would settle it, what it holds."""
+    out = []
+    for p in sheet.pending:
+        settle = ", ".join(p.record.missing) or "a threshold the law does not state for its date"
+        out.append(f"{p.row.where} {_product(p.row)}: {reason(p.record)}; would be settled by: {settle}; "
+                   f"{stake_text(p.at_stake)}")
+    return out
+
+
+def pending_total(sheet: Worksheet) -> Decimal:
+    """The most the undetermined sales would add: each sale on the line it may meet that earns most."""
+    return sum((max((s.credit for s in p.at_stake if s.credit is not None), default=Decimal(0))
+                for p in sheet.pending), Decimal(0))
+
+
 def _short(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 3] + "..."
 
@@ -226,15 +256,25 @@ def _short(value: str, width: int) -> str:
 def to_csv(run: CreditRun, ruleset: RuleSet) -> str:
     buffer = io.StringIO()
     fields = ["facility", "line", "component", "unit", "rate", "aggregate", "aggregate_unit", "sales",
-              "phase_out", "credit", "credit_whole_dollars", "credit_exact"]
+              "phase_out", "credit", "credit_whole_dollars", "credit_exact", "status", "product", "settled_by"]
     writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     for sheet in run.worksheets:
         for row in part_ii_rows(ruleset, sheet):
-            writer.writerow({"facility": sheet.facility, **{k: row[k] for k in fields if k != "facility"}})
-        writer.writerow({"facility": sheet.facility, "line": "8a", "component": "Total",
+            writer.writerow({"facility": sheet.facility, "status": "line",
+                             **{k: row[k] for k in fields if k in row and k != "facility"}})
+        writer.writerow({"facility": sheet.facility, "line": "8a", "component": "Total", "status": "total",
                          "credit": money(sheet.total), "credit_whole_dollars": grouped(dollars(sheet.total)),
                          "credit_exact": exact(sheet.total)})
+        for p in sheet.pending:  # not on the form: what each undetermined sale would carry, line by line
+            for s in p.at_stake or (None,):
+                writer.writerow({"facility": sheet.facility, "line": s.line if s else "",
+                                 "aggregate": plain(s.base.value) if s and s.base else "",
+                                 "aggregate_unit": s.base.unit if s and s.base else "",
+                                 "credit": money(s.credit) if s and s.credit is not None else "",
+                                 "credit_exact": exact(s.credit) if s and s.credit is not None else "",
+                                 "status": "undetermined", "product": _product(p.row),
+                                 "settled_by": " ".join(p.record.missing)})
     return buffer.getvalue()
 
 
@@ -248,6 +288,10 @@ def to_markdown(run: CreditRun, ruleset: RuleSet) -> str:
         rows.append(["8a", "Total", "", "", "", "", money(sheet.total), grouped(dollars(sheet.total))])
         out.append(tabulate(rows, headers=["Line", "(a)", "(b)", "(c)", "(d)", "Phase-out", "(e)", "(e) as filed"],
                             tablefmt="github", disable_numparse=True))
+        if sheet.pending:
+            out.append(f"\n**Undetermined sales ({len(sheet.pending)}; up to {money(pending_total(sheet))} at "
+                       "stake)**\n")
+            out.extend(f"- {line}" for line in pending_lines(sheet))
         if sheet.rejected:
             out.append(f"\n**Rejected sales ({len(sheet.rejected)})**\n")
             out.extend(f"- {r.row.where} `{_product(r.row)}`: {r.outcome}: {reason(r.record)}"
@@ -322,6 +366,7 @@ def _facility(ruleset: RuleSet, sheet: Worksheet) -> FacilityWorksheet:
         line_74=R.plain_decimal(sum(part_iv.values(), Decimal(0))) if part_iv else None,
         sales=tuple(_sale_amount(a) for a in sheet.amounts),
         rejected=tuple(RejectedSale(sale_of(r.row), _decision(r.record), r.base) for r in sheet.rejected),
+        undetermined=tuple(PendingSale(sale_of(p.row), _decision(p.record), p.at_stake) for p in sheet.pending),
         rejected_by_line=tuple(sheet.rejected_totals()))
 
 
