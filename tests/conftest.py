@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ampc.decide.decider import Decider
 from ampc.rules.loader import load_ruleset
 

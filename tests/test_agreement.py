@@ -20,13 +20,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from ampc.analysis.products import Products, around, compare, comparisons, kinds, thresholds
 from ampc.decide.decider import Decider
 from ampc.rules.loader import load_ruleset
 from ampc.rules.model import When
 from caselib import copy_rule_set
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 NEGATION = Path(__file__).resolve().parent / "fixtures" / "negation" / "zz_negation.yaml"

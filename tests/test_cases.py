@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+
 from ampc.io.report import reason, sentence
 from ampc.records import record as R
 from caselib import decide_case, load_cases

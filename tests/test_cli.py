@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from ampc.cli import main
 from click.testing import CliRunner
+
+from ampc.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = str(ROOT / "examples" / "catalog.csv")

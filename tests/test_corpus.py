@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from ampc.rules.loader import validate
 from caselib import copy_rule_set, decide_case, load_cases
 

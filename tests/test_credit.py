@@ -7,13 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
 from ampc.cli import main
 from ampc.credit.compute import compute, load
 from ampc.credit.model import Claimed
 from ampc.credit.worksheet import arithmetic, cap_notes, flags, problem_text
 from ampc.io.report import reason, value_text
 from ampc.records import record as R
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "examples" / "credit" / "catalog.yaml"

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from ampc.credit.compute import compute, load
 from ampc.credit.worksheet import arithmetic
 from ampc.decide.decider import Decider

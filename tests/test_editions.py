@@ -7,11 +7,12 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from ampc.analysis.diff import diff, resolve
 from ampc.cli import main
 from ampc.credit.worksheet import unit_credit_text
 from ampc.rules.loader import load_ruleset
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 AMENDMENTS = ROOT / "examples" / "catalog_2025_amendments.yaml"

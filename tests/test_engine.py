@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+
 from ampc.decide.compile import Session, encode
 from ampc.decide.decider import Decider
 from ampc.errors import EngineError

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
+
 from ampc.cli import main
 from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_rows, read
@@ -17,7 +19,6 @@ from ampc.records import record as R
 from ampc.records.verify import verify
 from ampc.rules.loader import load_ruleset
 from caselib import copy_rule_set
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from ampc.cli import main
 from ampc.rules.loader import validate
 from caselib import copy_rule_set
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
+
 from ampc.cli import main
 from ampc.credit.compute import compute, load
 from ampc.credit.worksheet import report
 from ampc.records import record as R
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ["credit", "--catalog", str(ROOT / "examples" / "credit" / "catalog.yaml"),
