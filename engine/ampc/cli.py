@@ -140,7 +140,11 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
 @click.option("--catalog", "catalogs", multiple=True, required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Product catalog (repeatable).")
 @click.option("--sales", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Sales ledger.")
-@click.option("--tax-year", type=int, help="Count only sales in this calendar year.")
+@click.option("--tax-year", metavar="YEAR|FIRST..LAST",
+              help="Count only the sales of this taxable year: a year (the calendar year, or with --year-end the "
+                   "fiscal year beginning in it) or its first and last day, 2025-07-01..2026-06-30.")
+@click.option("--year-end", type=click.IntRange(1, 12), metavar="MONTH",
+              help="A fiscal-year filer's last month (1-12): sales are grouped by the taxable year they fall in.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
@@ -149,8 +153,8 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
               help="Read the law as in force on this date (default: each sale's date).")
 @rules_option
-def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: str, output: Path | None,
-           explain_line: str | None, as_of: dt.date | None, rules_dir: Path | None) -> None:
+def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_end: int | None, fmt: str,
+           output: Path | None, explain_line: str | None, as_of: dt.date | None, rules_dir: Path | None) -> None:
     """The Form 7207 worksheet (Parts II, III, IV), one per facility, from a catalog and a sales ledger.
 
     Exit status: 0 every sale computed or rejected with its reason, 1 some ledger rows could not be
@@ -163,7 +167,7 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: s
         catalog_rows, ledger_rows = credit_module.load(catalogs, sales, ruleset)
     except InputError as exc:
         _fail(exc)
-    run = credit_module.compute(catalog_rows, ledger_rows, ruleset, tax_year, as_of)
+    run = credit_module.compute(catalog_rows, ledger_rows, ruleset, _tax_year(tax_year, year_end), as_of, year_end)
     if explain_line:
         text = worksheet.explain_line(run, explain_line)
     else:
@@ -179,6 +183,31 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: int | None, fmt: s
         for problem in run.errors:
             click.echo(f"error: {worksheet.problem_text(problem)}", err=True)
     sys.exit(EXIT_FOUND if run.errors else EXIT_OK)
+
+
+def _tax_year(text: str | None, year_end: int | None):
+    """--tax-year as a TaxYear: 2025, or 2025-07-01..2026-06-30 (a year of at most 53 weeks)."""
+    from ampc.credit.model import TaxYear
+    if text is None:
+        return None
+    text = text.strip()
+    if text.isdigit() and len(text) == 4:
+        return TaxYear.beginning_in(int(text), year_end or 12)
+    first, sep, last = text.partition("..")
+    try:
+        start, end = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
+    except ValueError:
+        start = end = None
+    if not sep or start is None or end is None or not (start < end <= start + dt.timedelta(days=371)):
+        click.echo(f"error: --tax-year {written(text)} is neither a year nor a taxable year's first and last day "
+                   "(fix: write 2025, or 2025-07-01..2026-06-30: at most 53 weeks, the last day after the first)",
+                   err=True)
+        sys.exit(EXIT_INPUT)
+    if year_end and end.month != year_end:
+        click.echo(f"error: --tax-year ends in month {end.month} but --year-end says {year_end} "
+                   "(fix: give one of them, or make them agree)", err=True)
+        sys.exit(EXIT_INPUT)
+    return TaxYear(start, end)
 
 
 @main.group()

@@ -42,6 +42,7 @@ from ampc.credit.model import (
     Rate,
     Rejected,
     Stake,
+    TaxYear,
     Worksheet,
     _Frozen,
     amount_columns,
@@ -213,12 +214,15 @@ class Calculator:
         self.as_of = as_of  # read the law as of this date instead of each sale's date
         self._records: dict[tuple, R.Record] = {}
 
-    def when(self, product: Row, sale: Row) -> When:
+    def when(self, product: Row, sale: Row, year: TaxYear | None = None) -> When:
         """The sale's dates: sold on its sale date (or --as-of), produced on its production date if
-        it gives one (else the catalog's), in the taxable year the catalog gives (else the calendar year)."""
+        it gives one (else the catalog's), in the taxable year the run states (else the one the
+        catalog gives, else the calendar year)."""
         facts = dict(product.facts)
         if sale.roles.get(PRODUCTION_DATE):
             facts[self.ruleset.role(PRODUCTION_DATE)] = sale.roles[PRODUCTION_DATE]
+        if year is not None:
+            facts[self.ruleset.role("taxable_year_begins")] = year.start
         return self.decider.when_for(facts, self.as_of or sale.roles[SALE_DATE])
 
     def record(self, product: Row, sale: Row, when: When) -> R.Record:
@@ -287,12 +291,19 @@ class Calculator:
             return None
 
 
-def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: int | None = None,
-            as_of: dt.date | None = None) -> CreditRun:
+def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: TaxYear | int | None = None,
+            as_of: dt.date | None = None, year_end: int | None = None) -> CreditRun:
+    """The worksheets of the ledger: one per facility and taxable year. `tax_year` counts only the
+    sales of that year (a year number is the calendar year, or with `year_end` the fiscal year that
+    begins in it); `year_end` (the month a fiscal year ends) groups the sales by the taxable year
+    they fall in. Each sale is decided with its taxable year's first day, which the 2025 act's rules
+    read; without either, a calendar year is assumed."""
+    if isinstance(tax_year, int):
+        tax_year = TaxYear.beginning_in(tax_year, year_end or 12)
     products = {row.product: row for row in catalog}
     errors: list[R.Problem] = []
     outside: list[Row] = []
-    sheets: dict[str, Worksheet] = {}
+    sheets: dict[tuple, Worksheet] = {}
     with Decider(ruleset) as decider:
         calc = Calculator(ruleset, decider, as_of)
         for sale in ledger:
@@ -300,15 +311,17 @@ def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: i
             if problem:
                 errors.append(problem)
                 continue
-            if tax_year is not None and sale.roles[SALE_DATE].year != tax_year:
+            sold = sale.roles[SALE_DATE]
+            if tax_year is not None and not tax_year.contains(sold):
                 outside.append(sale)
                 continue
+            year = tax_year or (TaxYear.of(sold, year_end) if year_end else None)
             facility = sale.roles[FACILITY]
-            sheet = sheets.setdefault(facility, Worksheet(facility, tax_year, {
+            sheet = sheets.setdefault((facility, year.start if year else None), Worksheet(facility, year, {
                 line: LineTotal(ruleset.credits[line]) for line in ruleset.line_order() if line in ruleset.credits},
                 part_iv_fact=ruleset.role("part_iv_line")))
             product = products[sale.roles[PRODUCT]]
-            when = calc.when(product, sale)
+            when = calc.when(product, sale, year)
             record = calc.record(product, sale, when)
             if isinstance(record, R.ErrorRecord):
                 errors.append(R.Problem(sale.where, record.error.message, record.error.fix, record.error.key))
@@ -326,7 +339,8 @@ def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: i
                 continue
             sheet.lines.setdefault(amount.line, LineTotal(ruleset.credits[amount.line])).amounts.append(amount)
         ident = decider.ident
-    return CreditRun(sorted(sheets.values(), key=lambda s: s.facility), errors, outside, tax_year, ident, as_of)
+    ordered = [sheets[k] for k in sorted(sheets, key=lambda k: (k[0], k[1] or dt.date.min))]
+    return CreditRun(ordered, errors, outside, tax_year, ident, as_of)
 
 
 def _problem(p: Problem) -> R.Problem:

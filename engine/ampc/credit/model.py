@@ -175,6 +175,38 @@ class Rejected:
         return self.record.outcome
 
 
+class TaxYear(_Frozen):
+    """A taxable year: its first and last day (a calendar year, or a fiscal year)."""
+
+    start: dt.date
+    end: dt.date
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    @property
+    def calendar(self) -> bool:
+        return (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31) \
+            and self.start.year == self.end.year
+
+    @classmethod
+    def of(cls, day: dt.date, last_month: int = 12) -> TaxYear:
+        """The taxable year that ends with `last_month` and holds the day (12: the calendar year)."""
+        end_year = day.year if day.month <= last_month else day.year + 1
+        return cls.ending(end_year, last_month)
+
+    @classmethod
+    def beginning_in(cls, year: int, last_month: int = 12) -> TaxYear:
+        """The taxable year that begins in `year` (as the IRS names a fiscal year), ending with last_month."""
+        return cls.ending(year if last_month == 12 else year + 1, last_month)
+
+    @classmethod
+    def ending(cls, end_year: int, last_month: int) -> TaxYear:
+        end = dt.date(end_year + (last_month == 12), 1 if last_month == 12 else last_month + 1, 1) - dt.timedelta(1)
+        start = dt.date(end_year - (last_month != 12), (last_month % 12) + 1, 1)
+        return cls(start, end)
+
+
 class Stake(_Frozen):
     """What an undetermined sale would carry on a line it may meet: the base and the credit (USD,
     exact, after the phase-out), where they can be figured (None where they cannot)."""
@@ -205,7 +237,7 @@ class RejectedTotal(_Frozen):
 @dataclass
 class Worksheet:
     facility: str
-    tax_year: int | None
+    tax_year: TaxYear | None
     lines: dict[str, LineTotal] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)  # undetermined sales, listed apart
@@ -253,6 +285,6 @@ class CreditRun:
     worksheets: list[Worksheet]
     errors: list[R.Problem]
     outside_year: list[Row]
-    tax_year: int | None
+    tax_year: TaxYear | None
     ruleset: R.RuleSetId
     as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given

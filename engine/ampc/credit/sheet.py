@@ -16,6 +16,7 @@ from ampc.credit.model import (
     Rate,
     RejectedTotal,
     Stake,
+    TaxYear,
     _Frozen,
 )
 from ampc.io.catalog import Row
@@ -112,7 +113,7 @@ class PartIVLine(_Frozen):
 
 class FacilityWorksheet(_Frozen):
     facility: str
-    tax_year: int | None
+    tax_year: TaxYear | None
     part_ii: tuple[PartIILine, ...]
     line_8a: Money
     part_iii: tuple[Vessel, ...] = ()
@@ -131,7 +132,7 @@ class WorksheetReport(_Frozen):
 
     ruleset: R.RuleSetId
     software: R.Software
-    tax_year: int | None
+    tax_year: TaxYear | None
     worksheets: tuple[FacilityWorksheet, ...]
     as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given
     outside_tax_year: tuple[Sale, ...] = ()

@@ -170,7 +170,7 @@ def _product(row) -> str:
 def text(run: CreditRun, ruleset: RuleSet) -> str:
     out = []
     for sheet in run.worksheets:
-        year = f", tax year {sheet.tax_year}" if sheet.tax_year else ""
+        year = f", {tax_year_text(sheet.tax_year)}" if sheet.tax_year else ""
         out.append(f"Form 7207 worksheet: facility {sheet.facility}{year}")
         out.append(f"rules: {run.ruleset.name} {run.ruleset.version} (sha256 {run.ruleset.sha256[:12]})\n")
         out.append("Part II. Eligible components")
@@ -217,11 +217,20 @@ def text(run: CreditRun, ruleset: RuleSet) -> str:
                 out.append(f"  {r.row.where} {_product(r.row)}{base}: {r.outcome}: {reason(r.record)}")
         out.append(f"\n{ROUNDING}\n")
     if run.outside_year:
-        out.append(f"{len(run.outside_year)} sale(s) fall outside tax year {run.tax_year} and were not counted.")
+        out.append(f"{len(run.outside_year)} sale(s) fall outside {tax_year_text(run.tax_year)} and were not counted.")
     if run.errors:
         out.append(f"\n{len(run.errors)} sale(s) could not be computed:")
         out.extend(f"  {problem_text(p)}" for p in run.errors)
     return "\n".join(out) + "\n"
+
+
+def tax_year_text(year) -> str:
+    """'tax year 2025', or 'tax year beginning 2025-07-01, ending 2026-06-30' for a fiscal year."""
+    if year is None:
+        return "no tax year"
+    if year.calendar:
+        return f"tax year {year.start.year}"
+    return f"tax year beginning {year.start.isoformat()}, ending {year.end.isoformat()}"
 
 
 def stake_text(stakes) -> str:
