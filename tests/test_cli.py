@@ -46,7 +46,7 @@ def _has_qualification() -> bool:
 def test_classify_json_records_carry_the_keys_users_rely_on():
     result = run("classify", CATALOG, "--format", "json", "--as-of", "2025-06-30")
     assert result.exit_code == 0, result.output
-    records = json.loads(result.output)
+    records = json.loads(result.stdout)
     assert len(records) == len(Path(CATALOG).read_text().strip().splitlines()) - 1
     for record in records:
         for key in ("product", "outcome", "line", "reason", "considered", "ruleset", "dates", "inputs", "software"):
@@ -56,7 +56,7 @@ def test_classify_json_records_carry_the_keys_users_rely_on():
 
 def test_classify_jsonl_is_one_record_per_line():
     result = run("classify", CATALOG, "--format", "jsonl", "--as-of", "2025-06-30")
-    lines = result.output.strip().splitlines()
+    lines = result.stdout.strip().splitlines()
     assert [json.loads(line)["product"] for line in lines][:2] == ["INV-CEN-2000", "INV-CEN-2MW-NOV"]
 
 
@@ -67,7 +67,7 @@ def test_classify_jsonl_is_one_record_per_line():
 ])
 def test_the_same_capacity_however_written_gives_the_same_decision(tmp_path, header, values):
     path = inverter_csv(tmp_path, header, *values)
-    records = json.loads(run("classify", path, "--format", "json", "--as-of", "2025-06-30").output)
+    records = json.loads(run("classify", path, "--format", "json", "--as-of", "2025-06-30").stdout)
     assert {r["classified_line"] for r in records} == {"3c"}
     assert len({json.dumps(r["considered"], sort_keys=True) for r in records}) == 1
     assert len({json.dumps(r["facts"], sort_keys=True) for r in records}) == 1
@@ -139,7 +139,7 @@ def test_xlsx_catalog(tmp_path):
     sheet.append(["X1", "inverter", "yes", "yes", "solar_module", "commercial", "three", "480 V", "no", "no", 125])
     path = tmp_path / "c.xlsx"
     book.save(path)
-    records = json.loads(run("classify", path, "--format", "json", "--as-of", "2025-06-30").output)
+    records = json.loads(run("classify", path, "--format", "json", "--as-of", "2025-06-30").stdout)
     assert records[0]["considered"]
     assert any(c["rule"] == "inverter.commercial" and c["result"] == "holds" for c in records[0]["considered"])
 
@@ -150,7 +150,7 @@ def test_the_example_catalogs_put_a_product_on_every_line():
     result = run("classify", examples / "catalog_part_ii.yaml", examples / "catalog_minerals.yaml", CATALOG,
                  examples / "catalog_2025_amendments.yaml", "--format", "json")
     assert result.exit_code == 0, result.output
-    records = json.loads(result.output)
+    records = json.loads(result.stdout)
     assert not [r for r in records if r["outcome"] == "error"]
     qualified_lines = {r["line"] for r in records if r["outcome"] == "qualified"}
     every_line = {"1a", "1b", "1c", "1d", "1e", "1f", "1g", "2a", "2b", "2c", "2d", "2e", "2f",

@@ -71,10 +71,10 @@ def test_rules_diff_cli_table_json_and_bad_edition():
 def test_as_of_reads_the_law_on_that_date():
     runner = CliRunner()
     catalog = str(AMENDMENTS)
-    on_sale_dates = json.loads(runner.invoke(main, ["classify", catalog, "--format", "json"]).output)
+    on_sale_dates = json.loads(runner.invoke(main, ["classify", catalog, "--format", "json"]).stdout)
     blade = next(r for r in on_sale_dates if r["product"] == "BLADE-SOLD-2028")
     assert blade["outcome"] == "rejected" and blade["dates"]["sale"] == "2028-01-01"
     earlier = json.loads(runner.invoke(main, ["classify", catalog, "--format", "json",
-                                              "--as-of", "2027-12-31"]).output)
+                                              "--as-of", "2027-12-31"]).stdout)
     blade = next(r for r in earlier if r["product"] == "BLADE-SOLD-2028")
     assert blade["dates"]["sale"] == "2027-12-31" and blade["dates"]["sale_from"] == "option"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -72,39 +73,61 @@ def _read(catalogs: tuple[Path, ...], ruleset):
 @click.argument("catalogs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.option("--jobs", "-j", type=click.IntRange(1, None), default=None,
+              help="Worker processes deciding in parallel (default: the machine's cores; the output is the "
+                   "same for any number).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no closing summary on stderr.")
 @as_of_option
 @rules_option
-def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, as_of: dt.date | None,
-             rules_dir: Path | None) -> None:
+def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: int | None, quiet: bool,
+             as_of: dt.date | None, rules_dir: Path | None) -> None:
     """Decide every product of the CATALOGS (CSV, XLSX, JSON, JSONL or YAML files).
 
-    Exit status: 0 every row decided, 1 some rows could not be read (listed as errors), 2 the catalog
-    or the rule set cannot be used at all.
+    Rows are read, decided and written one at a time (JSON and JSON lines as they are decided), so a
+    catalog of any size runs in flat memory. Exit status: 0 every row decided, 1 some rows could not
+    be read (listed as errors), 2 the catalog or the rule set cannot be used at all.
     """
+    from ampc.decide.batch import SMALL, decide_stream
+    from ampc.decide.pipeline import stream
+    from ampc.io.progress import Progress
+
     ruleset = _load(rules_dir)
-    rows = _read(catalogs, ruleset)
-    show_progress = sys.stderr.isatty() and len(rows) >= 2000
-    with Decider(ruleset) as decider:
-        if show_progress:
-            with click.progressbar(length=len(rows), label="deciding", file=sys.stderr) as bar:
-                decisions = list(decide_rows(rows, decider, as_of, progress=lambda n: bar.update(1)))
-        else:
-            decisions = list(decide_rows(rows, decider, as_of))
+    small = SMALL if jobs is None else 0  # the default: workers only for a catalog worth starting them
+    jobs = jobs or os.cpu_count() or 1
+    handle = output.open("w", encoding="utf-8") if output else sys.stdout
+    progress = Progress(quiet)
+    table: list[R.Record] = []
+    try:
+        if fmt == "json":
+            handle.write("[")
+        first = True
+        for data, is_error in decide_stream(stream(catalogs, ruleset), ruleset, as_of, jobs, small=small):
+            progress.count(is_error)
+            if fmt == "jsonl":
+                handle.write(data.decode() + "\n")
+            elif fmt == "json":
+                handle.write(("\n" if first else ",\n") + data.decode())
+            else:
+                table.append(R.decode(data))
+            first = False
+        if fmt == "json":
+            handle.write("\n]\n" if not first else "]\n")
+    except InputError as exc:
+        progress.close()
+        _fail(exc)
+    finally:
+        if output:
+            handle.close()
+    progress.close()
     if fmt == "table":
-        text = report.table(decisions) + "\n\n" + report.summary(decisions) + "\n"
-        for d in decisions:
+        text = report.table(table) + "\n\n" + report.summary(table) + "\n"
+        for d in table:
             if isinstance(d, R.ErrorRecord):
                 text += f"\nerror in {d.error.where}: {d.error.message}\n    fix: {d.error.fix}\n"
-    elif fmt == "json":
-        text = report.to_json(decisions)
-    else:
-        text = "".join(report.to_jsonl(decisions))
-    if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {len(decisions)} decisions to {output}", err=True)
-    else:
         click.echo(text, nl=False)
-    sys.exit(EXIT_FOUND if has_errors(decisions) else EXIT_OK)
+    if not quiet:
+        click.echo(progress.summary() + (f"; written to {output}" if output else ""), err=True)
+    sys.exit(EXIT_FOUND if progress.errors else EXIT_OK)
 
 
 @main.command()

@@ -11,7 +11,7 @@ from typing import Any
 
 from ampc.decide.decider import Decider
 from ampc.errors import EngineError
-from ampc.io.catalog import Row, mapping_rows, prepare, read_catalog
+from ampc.io.catalog import Row, iter_catalog, mapping_rows, prepare
 from ampc.records import record as R
 from ampc.rules.model import RuleSet, When
 
@@ -87,7 +87,13 @@ def decide_rows(rows: Iterable[Row], decider: Decider, as_of: dt.date | None = N
 def read(catalogs: Iterable[Path | str], ruleset: RuleSet) -> list[Row]:
     """The rows of every catalog file, each checked and normalized (raises InputError for a file
     that cannot be used at all)."""
-    return [row for path in catalogs for row in read_catalog(path, ruleset)]
+    return list(stream(catalogs, ruleset))
+
+
+def stream(catalogs: Iterable[Path | str], ruleset: RuleSet) -> Iterator[Row]:
+    """The rows of every catalog file, one at a time, in order (each file checked when reached)."""
+    for path in catalogs:
+        yield from iter_catalog(path, ruleset)
 
 
 def rows_of(items: list[dict], label: str, ruleset: RuleSet) -> list[Row]:

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -42,12 +42,22 @@ class Row:
 
 def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
     """Every entry of the catalog as a Row; a row that cannot be normalized carries its problem."""
-    return prepare(read_rows(Path(path), "catalog"), ruleset)
+    return list(iter_catalog(path, ruleset))
+
+
+def iter_catalog(path: Path | str, ruleset: RuleSet) -> Iterator[Row]:
+    """The catalog's rows one at a time, each checked and normalized as it is read (a file that
+    cannot be used at all raises InputError when the first row is asked for)."""
+    return prepare_iter(iter_rows(Path(path), "catalog"), ruleset)
 
 
 def prepare(rows: list[Row], ruleset: RuleSet) -> list[Row]:
     """Check each row's columns and id, and normalize its facts; a bad row carries its problem."""
-    seen: dict[str, int] = {}
+    return list(prepare_iter(rows, ruleset))
+
+
+def prepare_iter(rows: Iterable[Row], ruleset: RuleSet) -> Iterator[Row]:
+    seen: dict[str, int] = {}  # product id -> its first row: a repeated id is an error for its row
     for row in rows:
         if row.problem is None:
             row.problem = column_problem(row, ruleset.facts)
@@ -57,7 +67,7 @@ def prepare(rows: list[Row], ruleset: RuleSet) -> list[Row]:
         seen.setdefault(row.product, row.number)
         if row.problem is None:
             normalize(row, ruleset.facts, ruleset)
-    return rows
+        yield row
 
 
 def mapping_rows(items: list[Any], label: str) -> list[Row]:
@@ -74,25 +84,37 @@ def mapping_rows(items: list[Any], label: str) -> list[Row]:
 
 def read_rows(path: Path, what: str) -> list[Row]:
     """The rows of a CSV, XLSX, JSON, JSONL or YAML file, each located by file and row."""
+    return list(iter_rows(path, what))
+
+
+def iter_rows(path: Path, what: str) -> Iterator[Row]:
+    """The rows of the file one at a time: CSV, JSON lines and XLSX (read-only) are streamed, JSON
+    and YAML read whole. The file's own problems (missing, unknown format) raise here, at once."""
     if not path.is_file():
         raise InputError(Problem(str(path), "no such file", f"check the path to the {what}"))
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        rows = list(_csv_rows(path))
+        rows = _csv_rows(path)
     elif suffix in (".xlsx", ".xlsm"):
-        rows = list(_xlsx_rows(path))
-    elif suffix in (".json", ".yaml", ".yml", ".jsonl"):
-        rows = list(_document_rows(path, suffix))
+        rows = _xlsx_rows(path)
+    elif suffix == ".jsonl":
+        rows = _jsonl_rows(path)
+    elif suffix in (".json", ".yaml", ".yml"):
+        rows = _document_rows(path, suffix)
     else:
         raise InputError(Problem(str(path), f"unknown {what} format '{suffix}'",
                                  "give a .csv, .xlsx, .json, .jsonl, .yaml or .yml file"))
+    return _located(path, rows)
+
+
+def _located(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
     for row in rows:
         row.file = str(path)
         row.where = f"{path} {row.where}"
         if row.problem is not None:
             row.problem = Problem(f"{path} {row.problem.where}", row.problem.message, row.problem.fix,
                                   row.problem.key)
-    return rows
+        yield row
 
 
 def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
@@ -173,12 +195,13 @@ def _csv_rows(path: Path) -> Iterator[Row]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
-            lines = list(reader)
+            header = next(reader, None)
+            if header is None:
+                raise InputError(Problem(str(path), "the file is empty",
+                                         "add a header row and one row per product"))
+            yield from _table_rows(path, header, enumerate(reader, start=2))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(Problem(str(path), f"cannot read the CSV file: {exc}", "save it as UTF-8 CSV"))
-    if not lines:
-        raise InputError(Problem(str(path), "the file is empty", "add a header row and one row per product"))
-    yield from _table_rows(path, lines[0], ((i, row) for i, row in enumerate(lines[1:], start=2)))
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
@@ -188,11 +211,12 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
         sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).worksheets[0]
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise InputError(Problem(str(path), f"cannot read the workbook: {exc}", "save it as .xlsx"))
-    lines = [list(r) for r in sheet.iter_rows(values_only=True)]
-    if not lines:
+    lines = sheet.iter_rows(values_only=True)
+    header = next(lines, None)
+    if header is None:
         raise InputError(Problem(str(path), "the first sheet is empty", "put the catalog on the first sheet"))
-    cells = [[_xlsx_cell(c) for c in line] for line in lines[1:]]
-    yield from _table_rows(path, lines[0], ((i, row) for i, row in enumerate(cells, start=2)))
+    cells = ([_xlsx_cell(c) for c in line] for line in lines)
+    yield from _table_rows(path, list(header), ((i, row) for i, row in enumerate(cells, start=2)))
 
 
 def _xlsx_cell(value: Any) -> Any:
@@ -203,14 +227,35 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
+def _jsonl_rows(path: Path) -> Iterator[Row]:
+    """One product per line; a line that is not a JSON object is an error for that line alone."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line, parse_float=Decimal)
+                except json.JSONDecodeError as exc:
+                    row = Row(f"line {number}", number, f"(line {number})")
+                    row.problem = Problem(row.where, f"not JSON: {exc.msg} at column {exc.colno}",
+                                          "write one JSON object per line, e.g. {\"product\": \"A\", ...}")
+                    yield row
+                    continue
+                for row in _mapping_rows([item]):
+                    row.number, row.where = number, f"line {number}"
+                    if row.problem is not None:
+                        row.problem = Problem(row.where, row.problem.message, row.problem.fix, row.problem.key)
+                    yield row
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(str(path), f"cannot read the JSON lines: {exc}", "save it as UTF-8"))
+
+
 def _document_rows(path: Path, suffix: str) -> Iterator[Row]:
-    if suffix in (".json", ".jsonl"):
+    if suffix == ".json":
         try:
             text = path.read_text(encoding="utf-8")
-            if suffix == ".jsonl":
-                data = [json.loads(line, parse_float=Decimal) for line in text.splitlines() if line.strip()]
-            else:
-                data = json.loads(text, parse_float=Decimal)
+            data = json.loads(text, parse_float=Decimal)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(Problem(str(path), f"cannot read the JSON: {exc}", "fix the JSON syntax at that place"))
     else:
