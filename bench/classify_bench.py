@@ -23,6 +23,7 @@ from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_rows
 from ampc.io import report
 from ampc.io.catalog import read_catalog
+from ampc.records import record as R
 from ampc.rules.loader import load_ruleset
 from machine import machine
 
@@ -79,7 +80,7 @@ def main() -> None:
             for decision in decide_rows(rows, decider, dt.date(2025, 6, 30)):
                 outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
                 text_bytes += len(report.explain(decision))
-                json_bytes += len(json.dumps(decision.to_dict(), ensure_ascii=False))
+                json_bytes += len(R.encode(decision))
         decided = time.perf_counter()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     figures = {
