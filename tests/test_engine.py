@@ -109,3 +109,13 @@ def test_boundaries_are_exact_beyond_double_precision(decider):
 def test_more_than_18_decimal_places_is_refused_not_rounded(decider):
     with pytest.raises(EngineError, match="18 decimal places"):
         classified(decider, dict(MICRO, ac_capacity=Decimal("650.0000000000000000001")))
+
+
+def test_a_decision_reused_for_the_same_facts_is_the_one_made_afresh(ruleset):
+    with Decider(ruleset) as warm:
+        warm.decide("FIRST", MICRO, AS_OF, "first")
+        reused = warm.decide("SECOND", MICRO, AS_OF, "second", sale_from="row")
+    with Decider(ruleset) as fresh:
+        made = fresh.decide("SECOND", MICRO, AS_OF, "second", sale_from="row")
+    assert R.encode(reused) == R.encode(made)
+    assert reused.product == "SECOND" and reused.dates.sale_from == "row"

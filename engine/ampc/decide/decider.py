@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
+
 from ampc.decide.compile import EngineResult, Session
 from ampc.decide.explain import Explainer, RuleResult
 from ampc.errors import EngineError
 from ampc.records import record as R
 from ampc.rules.model import Rule, RuleSet, When, as_when
 
+REUSE = 4096  # decisions kept for reuse by identical facts and dates (the oldest dropped first)
 RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
 
 
@@ -24,6 +27,7 @@ class Decider:
         self._signatures: dict[When, tuple] = {}
         self._in_force_cache: dict[Session, list[Rule]] = {}
         self._ident: R.RuleSetId | None = None
+        self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
 
     def rank(self, family: str, rule_id: str) -> int:
         order = self.ruleset.order_for(family)
@@ -121,12 +125,27 @@ class Decider:
     def decide(self, product: str, facts: dict[str, Any], as_of: dt.date | When, description: str = "",
                source: R.Source | None = None, inputs: R.Inputs | None = None,
                sale_from: str = "option") -> R.Decision:
+        """The decision on one product. Products with the same facts on the same dates get the same
+        decision: it is made (engine and explainer, which must agree) once and reused, with only the
+        product's own id, description, source and inputs put in."""
         when = self.when_for(facts, as_of)
-        engine = self.session(when).decide(facts)
-        results, derived = self.explain(facts, when)
-        self._agree(product, engine, results, derived)
-        return self._record(product, facts, when, description, engine, results, derived,
-                            source or R.Source(), inputs or R.Inputs(), sale_from)
+        key = (tuple(sorted((k, v) for k, v in facts.items() if v is not None)), when)
+        try:
+            hit = self._made.get(key)
+        except TypeError:  # a value that cannot be a key (none of the vocabulary's types): no reuse
+            key, hit = None, None
+        if hit is None:
+            engine = self.session(when).decide(facts)
+            results, derived = self.explain(facts, when)
+            self._agree(product, engine, results, derived)
+            hit = self._record("", facts, when, "", engine, results, derived, R.Source(), R.Inputs(), "option")
+            if key is not None:
+                if len(self._made) >= REUSE:
+                    self._made.pop(next(iter(self._made)))  # the oldest: memory stays bounded
+                self._made[key] = hit
+        return msgspec.structs.replace(hit, product=product, description=description, source=source or R.Source(),
+                                       inputs=inputs or R.Inputs(),
+                                       dates=msgspec.structs.replace(hit.dates, sale_from=sale_from))
 
     def _agree(self, product: str, engine: EngineResult, results: dict[str, RuleResult],
                derived: dict) -> None:
