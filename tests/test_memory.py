@@ -1,0 +1,38 @@
+"""A catalog too large to hold is decided in flat memory: the peak RSS of `ampc classify` to JSON
+lines is about the same for 4,000 rows and for 60,000 (measured in a subprocess of its own)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from test_stream import HEADER
+
+ROW = ("{n},inverter,yes,yes,solar_module,{use},{phase},{volts},{cap},{one},no,United States,yes,no,no,no,no,"
+       "2025-03-01,2025-04-01")
+SPECS = [dict(use=use, phase=phase, volts=volts, cap=cap, one=one)
+         for use in ("residence", "commercial") for phase in ("single", "three")
+         for volts in ("240 V", "480 V") for cap in ("650 W", "20 kW", "125 kW", "200 kW") for one in ("yes", "no")]
+PEAK = ("import resource, sys\nfrom ampc.cli import main\nsys.argv = ['ampc'] + sys.argv[1:]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+
+
+def _peak_kib(tmp_path: Path, rows: int) -> int:
+    catalog = tmp_path / f"c{rows}.csv"
+    with catalog.open("w") as handle:
+        handle.write(HEADER + "\n")
+        for n in range(rows):
+            handle.write(ROW.format(n=f"P{n}", **SPECS[n % len(SPECS)]) + "\n")
+    out = tmp_path / f"r{rows}.jsonl"
+    done = subprocess.run([sys.executable, "-c", PEAK, "classify", str(catalog), "--format", "jsonl", "--jobs", "1",
+                           "--quiet", "--as-of", "2025-06-30", "-o", str(out)], capture_output=True, text=True,
+                          timeout=600)
+    assert sum(1 for _ in out.open()) == rows, done.stderr
+    return int(done.stderr.strip().splitlines()[-1])
+
+
+def test_memory_stays_flat_whatever_the_catalog_size(tmp_path):
+    small, large = _peak_kib(tmp_path, 4_000), _peak_kib(tmp_path, 60_000)
+    assert large - small < 40 * 1024, f"peak RSS {small // 1024} MiB at 4,000 rows, {large // 1024} MiB at 60,000"
