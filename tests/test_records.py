@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import msgspec
 import pytest
 from click.testing import CliRunner
 
@@ -36,7 +37,7 @@ def run(*args):
 @pytest.fixture(scope="module")
 def demo_jsonl(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("records") / "records.jsonl"
-    result = run("classify", *DEMO, "--format", "jsonl", "-o", out)
+    result = run("classify", *DEMO, "--format", "jsonl", "--detail", "full", "-o", out)
     assert result.exit_code == 1  # catalog_with_errors.csv has error rows, reported and kept
     return out
 
@@ -94,7 +95,7 @@ def test_a_record_holds_values_typed_not_as_display_text(demo_jsonl):
     assert utility["cite"]["irc"] == "45X(c)(2)(G)"
     assert record["software"]["durable_rules"] == "2.0.28" and record["software"]["python"]
     missing = next(d for d in data if d["outcome"] == "undetermined" and d["missing"])
-    unknown = [c for r in missing["considered"] for c in r["clauses"] if c["verdict"] == "unknown"]
+    unknown = [c for r in missing["considered"] for c in r.get("clauses", []) if c["verdict"] == "unknown"]
     assert unknown and all(c["actual"] == {"type": "not_given"} for c in unknown
                            if c["threshold"]["type"] != "not_stated_by_law")
     text = "\n".join(_lines(demo_jsonl))
@@ -104,7 +105,7 @@ def test_a_record_holds_values_typed_not_as_display_text(demo_jsonl):
 
 def test_the_same_inputs_give_the_same_bytes(demo_jsonl, tmp_path):
     again = tmp_path / "again.jsonl"
-    run("classify", *DEMO, "--format", "jsonl", "-o", again)
+    run("classify", *DEMO, "--format", "jsonl", "--detail", "full", "-o", again)
     assert again.read_bytes() == demo_jsonl.read_bytes()
 
 
@@ -162,3 +163,49 @@ def test_an_error_record_names_row_column_and_fix_and_the_rest_are_decided(rules
     assert error.where == f"{path} row 3, ac_capacity" and error.key == "ac_capacity"
     assert "apparent power" in error.message and error.fix == "give the value in W (or a multiple such as kW)"
     assert out[1].inputs.values == {"component": "inverter", "ac_capacity": "5 kVA"}
+
+
+@pytest.fixture(scope="module")
+def compact_jsonl(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("compact") / "records.jsonl"
+    run("classify", *DEMO, "--format", "jsonl", "-o", out)  # compact is the default
+    return out
+
+
+def test_a_compact_record_leaves_the_rules_words_to_the_rule_set_and_keeps_every_verdict(compact_jsonl, demo_jsonl):
+    validator = jsonschema.Draft202012Validator(R.schema("record"))
+    for small, full in zip(_lines(compact_jsonl), _lines(demo_jsonl)):
+        a, b = json.loads(small), json.loads(full)
+        validator.validate(a)
+        if a["record"] == "error":
+            assert small == full  # an error record has no rules' words to leave out
+            continue
+        assert len(small) < len(full)
+        assert a["detail"] == "compact" and b["detail"] == "full"
+        assert [(c["rule"], c["result"]) for c in a["considered"]] == [(c["rule"], c["result"]) for c in b["considered"]]
+        for x, y in zip(a["considered"], b["considered"]):
+            assert "text" not in x and "cite" not in x and "label" not in x
+            not_held = [c for c in y.get("clauses", []) if c["verdict"] != "true"]
+            assert [c["path"] for c in x.get("clauses", []) if c["verdict"] != "true"] == [c["path"] for c in not_held]
+
+
+def test_expand_restores_the_words_from_the_rule_set_it_names(compact_jsonl, demo_jsonl, ruleset):
+    from ampc.records.detail import Unresolved, expand
+    small = R.decode(next(line for line in _lines(compact_jsonl) if "INV-480-1000" in line))
+    full = R.decode(next(line for line in _lines(demo_jsonl) if "INV-480-1000" in line))
+    restored = expand(small, ruleset)
+    for c in restored.considered:
+        f = full.considered_rule(c.rule)
+        assert (c.label, c.text, c.cite, c.source, c.in_force) == (f.label, f.text, f.cite, f.source, f.in_force)
+        words = {x.path: x.clause for x in f.clauses}
+        assert all(x.clause == words[x.path] for x in c.clauses)
+    other = msgspec.structs.replace(small, ruleset=msgspec.structs.replace(small.ruleset, sha256="0" * 64))
+    with pytest.raises(Unresolved, match="--detail full"):
+        expand(other, ruleset)
+
+
+def test_explain_and_verify_read_compact_records(compact_jsonl):
+    assert run("verify", compact_jsonl).output.strip().endswith("identical")
+    out = run("explain", compact_jsonl, "--product", "INV-480-1000").output
+    assert "REJECTED" in out and "rated_output_voltage 480 V is less than 600 V" in out
+    assert '"(ii) a rated output of not less than 600 volt"' in out and "IRC 45X(c)(2)(G)" in out

@@ -77,10 +77,13 @@ def _read(catalogs: tuple[Path, ...], ruleset):
               help="Worker processes deciding in parallel (default: the machine's cores; the output is the "
                    "same for any number).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no closing summary on stderr.")
+@click.option("--detail", type=click.Choice(["compact", "full"]), default="compact", show_default=True,
+              help="JSON records: compact (the rules' words left to the rule set the record names by its hash) "
+                   "or full (every rule's label, text, citation and every clause written out).")
 @as_of_option
 @rules_option
 def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: int | None, quiet: bool,
-             as_of: dt.date | None, rules_dir: Path | None) -> None:
+             detail: str, as_of: dt.date | None, rules_dir: Path | None) -> None:
     """Decide every product of the CATALOGS (CSV, XLSX, JSON, JSONL or YAML files).
 
     Rows are read, decided and written one at a time (JSON and JSON lines as they are decided), so a
@@ -101,7 +104,8 @@ def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: in
         if fmt == "json":
             handle.write("[")
         first = True
-        for data, is_error in decide_stream(stream(catalogs, ruleset), ruleset, as_of, jobs, small=small):
+        for data, is_error in decide_stream(stream(catalogs, ruleset), ruleset, as_of, jobs, small=small,
+                                            detail="full" if fmt == "table" else detail):
             progress.count(is_error)
             if fmt == "jsonl":
                 handle.write(data.decode() + "\n")
@@ -138,25 +142,60 @@ def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: in
 @rules_option
 def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_of: dt.date | None,
             rules_dir: Path | None) -> None:
-    """Explain the decision on products of the CATALOGS: every rule considered, each clause with its numbers."""
+    """Explain the decision on products of the CATALOGS: every rule considered, each clause with its numbers.
+
+    A CATALOG may also be a file of records (`ampc classify --format jsonl`), compact or full: the
+    recorded decision is explained as it was made, its rules' words taken from the rule set."""
     ruleset = _load(rules_dir)
-    rows = _read(catalogs, ruleset)
-    by_id = {r.product: r for r in rows}
-    wanted = []
-    for pid in products:
-        if pid not in by_id:
-            names = ", ".join(str(c) for c in catalogs)
-            click.echo(f"error: {names} has no product '{pid}'{did_you_mean(pid, by_id)}", err=True)
-            sys.exit(EXIT_INPUT)
-        wanted.append(by_id[pid])
-    with Decider(ruleset) as decider:
-        decisions = list(decide_rows(wanted, decider, as_of))
+    if all(_is_records(c) for c in catalogs):
+        decisions = _recorded(catalogs, products, ruleset)
+    else:
+        rows = _read(catalogs, ruleset)
+        by_id = {r.product: r for r in rows}
+        wanted = []
+        for pid in products:
+            if pid not in by_id:
+                names = ", ".join(str(c) for c in catalogs)
+                click.echo(f"error: {names} has no product '{pid}'{did_you_mean(pid, by_id)}", err=True)
+                sys.exit(EXIT_INPUT)
+            wanted.append(by_id[pid])
+        with Decider(ruleset) as decider:
+            decisions = list(decide_rows(wanted, decider, as_of))
     if fmt == "json":
         click.echo(report.to_json(decisions), nl=False)
     else:
         labels = {p.id: p.label for p in ruleset.params.values()}
         click.echo("\n\n".join(report.explain(d, labels) for d in decisions))
     sys.exit(EXIT_FOUND if has_errors(decisions) else EXIT_OK)
+
+
+def _is_records(path: Path) -> bool:
+    """A JSON lines file whose first line is a decision record (not a catalog row)."""
+    if path.suffix.lower() != ".jsonl" or not path.is_file():
+        return False
+    with path.open(encoding="utf-8") as handle:
+        first = next((line for line in handle if line.strip()), "")
+    return first.lstrip().startswith('{"record":')
+
+
+def _recorded(files: tuple[Path, ...], products: tuple[str, ...], ruleset) -> list:
+    from ampc.records.detail import Unresolved, expand
+    from ampc.records.verify import read_records
+    found: dict[str, R.Record] = {}
+    for path in files:
+        for _, item in read_records(path):
+            if isinstance(item, (R.Decision, R.ErrorRecord)) and item.product in products:
+                found.setdefault(item.product, item)
+    out = []
+    for pid in products:
+        if pid not in found:
+            click.echo(f"error: {', '.join(map(str, files))} holds no record of '{pid}'", err=True)
+            sys.exit(EXIT_INPUT)
+        try:
+            out.append(expand(found[pid], ruleset))
+        except Unresolved as exc:
+            _fail(exc)
+    return out
 
 
 @main.command()

@@ -15,6 +15,7 @@ from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_row
 from ampc.io.catalog import Row
 from ampc.records import record as R
+from ampc.records.detail import compact
 from ampc.rules.loader import load_ruleset
 from ampc.rules.model import RuleSet
 
@@ -29,14 +30,14 @@ def _start(root: str, known_on: dt.date | None) -> None:
     _worker["decider"] = Decider(ruleset)
 
 
-def _decide_chunk(task: tuple[list[Row], dt.date | None]) -> list[tuple[bytes, bool]]:
-    rows, as_of = task
+def _decide_chunk(task: tuple[list[Row], dt.date | None, str]) -> list[tuple[bytes, bool]]:
+    rows, as_of, detail = task
     decider = _worker["decider"]
-    return [_encoded(decide_row(row, decider, as_of)) for row in rows]
+    return [_encoded(decide_row(row, decider, as_of), detail) for row in rows]
 
 
-def _encoded(record: R.Record) -> tuple[bytes, bool]:
-    return R.encode(record), isinstance(record, R.ErrorRecord)
+def _encoded(record: R.Record, detail: str = "full") -> tuple[bytes, bool]:
+    return R.encode(compact(record) if detail == "compact" else record), isinstance(record, R.ErrorRecord)
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -46,7 +47,7 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
 
 
 def decide_stream(rows: Iterable[Row], ruleset: RuleSet, as_of: dt.date | None = None, jobs: int = 1,
-                  chunk: int = CHUNK, small: int = 0) -> Iterator[tuple[bytes, bool]]:
+                  chunk: int = CHUNK, small: int = 0, detail: str = "full") -> Iterator[tuple[bytes, bool]]:
     """(the record's JSON bytes, whether it is an error record) for every row, in input order.
     With `small`, a catalog of fewer rows is decided in this process (starting workers costs more)."""
     rows = iter(rows)
@@ -58,13 +59,13 @@ def decide_stream(rows: Iterable[Row], ruleset: RuleSet, as_of: dt.date | None =
     if jobs <= 1:
         with Decider(ruleset) as decider:
             for row in rows:
-                yield _encoded(decide_row(row, decider, as_of))
+                yield _encoded(decide_row(row, decider, as_of), detail)
         return
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine state inherited
     with context.Pool(jobs, initializer=_start, initargs=(str(Path(ruleset.root)), ruleset.known_on)) as pool:
         pending: deque = deque()  # at most a few chunks ahead of the writer: memory stays flat
         for rows_chunk in _chunks(rows, chunk):
-            pending.append(pool.apply_async(_decide_chunk, ((rows_chunk, as_of),)))
+            pending.append(pool.apply_async(_decide_chunk, ((rows_chunk, as_of, detail),)))
             if len(pending) >= 2 * jobs:
                 yield from pending.popleft().get()
         while pending:

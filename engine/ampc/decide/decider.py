@@ -188,9 +188,9 @@ class Decider:
         in_force = R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to)
         cite = {k: str(v) for k, v in rule.cite.items()}
         if not reached:  # an earlier stage settled the product; this rule did not take part
-            return R.Considered(rule.id, rule.stage, rule.line, rule.label, "not_reached", cite, rule.text,
+            return R.Considered(rule.id, rule.stage, rule.line, "not_reached", rule.label, cite, rule.text,
                                 rule.where, in_force, relevant=relevant)
-        return R.Considered(rule.id, rule.stage, rule.line, rule.label, RESULT_WORD[rr.result], cite, rule.text,
+        return R.Considered(rule.id, rule.stage, rule.line, RESULT_WORD[rr.result], rule.label, cite, rule.text,
                             rule.where, in_force, self._clauses(rr), rr.unknown, relevant)
 
     def _record(self, product: str, facts: dict, as_of: When, description: str, engine: EngineResult,

@@ -260,6 +260,8 @@ def explain(d: R.Record, param_labels: dict[str, str] | None = None,
             out.append(f"      {mark}  {sentence(clause)}")
             if clause.clause:
                 out.append(f"          \"{clause.clause}\"")
+        if c.result == "holds" and not shown and d.detail == "compact":
+            out.append("      ok  every clause holds (a compact record lists the clauses that did not)")
         if c.missing:
             out.append(f"      would be settled by: {', '.join(c.missing)}")
     if others:

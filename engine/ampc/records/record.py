@@ -117,7 +117,7 @@ def typed(value: Any, unit: str = "") -> Value:
 # ---------------------------------------------------------------------------------------------------
 # the parts of a decision
 
-class Clause(_Frozen):
+class Clause(_Frozen, omit_defaults=True):
     """One condition of one rule: the actual value against the threshold, and the verdict."""
 
     rule: str
@@ -142,18 +142,20 @@ class InForce(_Frozen):
     end: dt.date | None = None
 
 
-class Considered(_Frozen):
-    """One rule as considered for this product."""
+class Considered(_Frozen, omit_defaults=True):
+    """One rule as considered for this product. In a compact record (`detail: compact`) the rule's
+    own words (label, text, cite, source, in_force) and the clauses that neither failed nor decided
+    are left out: the rule set the record names by its hash holds them (`expand` puts them back)."""
 
     rule: str
     stage: str
     line: str
-    label: str
     result: RuleResultWord
-    cite: dict[str, str]
-    text: str
-    source: str  # rules file and line
-    in_force: InForce
+    label: str | None = None
+    cite: dict[str, str] | None = None
+    text: str | None = None
+    source: str | None = None  # rules file and line
+    in_force: InForce | None = None
     clauses: tuple[Clause, ...] = ()
     missing: tuple[str, ...] = ()  # the facts, not given, that would settle it
     relevant: bool = True  # False: a candidate that failed on the kind it names (tin is not aluminum)
@@ -275,6 +277,7 @@ class Decision(_Frozen, tag="decision", tag_field="record"):
     considered: tuple[Considered, ...] = ()
     source: Source = Source()
     inputs: Inputs = Inputs()
+    detail: Literal["full", "compact"] = "full"
 
     @property
     def error(self) -> None:

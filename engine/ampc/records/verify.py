@@ -19,6 +19,7 @@ from ampc.decide.pipeline import decide_row
 from ampc.errors import InputError, Problem
 from ampc.io.catalog import Row, prepare
 from ampc.records import record as R
+from ampc.records.detail import compact
 from ampc.rules.model import RuleSet, When
 
 Status = str  # identical | same_decision | different
@@ -160,6 +161,8 @@ def verify(records: Iterable[tuple[int, R.Record]], ruleset: RuleSet) -> Iterato
     with Decider(ruleset) as decider:
         for (number, record), row in zip(items, rows):
             again = decide_again(record, row, decider)
+            if isinstance(record, R.Decision) and record.detail == "compact":
+                again = compact(again)
             rules_differ = record.ruleset != again.ruleset
             software_differs = record.software != again.software
             aligned = msgspec.structs.replace(again, ruleset=record.ruleset, software=record.software)
