@@ -14,7 +14,7 @@ FIND_PYTHON = for p in $(PYTHON) python3.12 python3.11 python3.10 python3 \
 	     $$p -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] < (3, 13)))' 2>/dev/null; then \
 	    echo $$p; break; fi; done
 
-.PHONY: demo test docs bench validate lint clean
+.PHONY: demo test docs browser bench validate lint clean
 
 $(STAMP): pyproject.toml
 	@py="$$($(FIND_PYTHON))"; \
@@ -47,14 +47,22 @@ demo: $(STAMP)
 	@echo; echo "--- a catalog with bad rows: each is reported with its row and fix, the rest decided (exit 1) ---"
 	-$(BIN)/ampc classify examples/catalog_with_errors.csv --as-of 2025-06-30
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ampc validate
-	$(BIN)/python -m pytest
+	AMPC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory docs
 
 # The docs site: the hook in mkdocs.yml (engine/ampc/docs/hook.py) generates the pages from rules/ first.
+# NO_MKDOCS_2_WARNING silences mkdocs-material's end-of-life banner (not a warning about the site).
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Headless Chromium for the site's browser test (tests/test_site.py), Debian's chromium package.
+# Installing it needs root (as in the CI container) or sudo: as another user, run
+# `sudo apt-get install -y chromium` once, or point AMPC_CHROMIUM at a Chromium or Chrome binary.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -n "$$AMPC_CHROMIUM" ] || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 validate: $(STAMP)
 	$(BIN)/ampc validate

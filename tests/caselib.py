@@ -1,4 +1,5 @@
-"""Load the YAML test cases under tests/cases/ and decide them through the one pipeline (engine/ampc/decide/pipeline.py)."""
+"""Load the YAML test cases under tests/cases/ and decide them through the one pipeline
+(engine/ampc/decide/pipeline.py)."""
 
 from __future__ import annotations
 

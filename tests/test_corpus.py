@@ -29,12 +29,14 @@ def test_a_rule_without_its_metadata_is_refused_naming_file_and_key(tmp_path, ke
     path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
 
     def drop(data):
-        rule = next(r for r in data["rules"] if r["id"] == "inverter.utility")
-        if "." in key:
-            outer, inner = key.split(".")
-            del rule[outer][inner]
-        else:
-            del rule[key]
+        """The key gone from the rule and from the file's defaults, which the rule would take it from."""
+        rule = next(r for r in data["rules"] if r["id"] == "inverter.identify")
+        for holder in (rule, data.get("defaults") or {}):
+            if "." in key:
+                outer, inner = key.split(".")
+                (holder.get(outer) or {}).pop(inner, None)
+            else:
+                holder.pop(key, None)
     _edit(path, drop)
     problems = validate(root)
     assert problems, f"a rule without '{key}' was accepted"

@@ -7,12 +7,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
 from ampc.docs.hook import DocsError, check_rules, generate
 from ampc.io.report import value_text
 from ampc.records import record as R
@@ -170,7 +172,8 @@ def html(tmp_path_factory):
     """The site as mkdocs builds it (its hook generates the pages), and the build's output."""
     site = tmp_path_factory.mktemp("site")
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                            cwd=ROOT, capture_output=True, text=True)
+                            cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))  # mkdocs-material's banner
     return site, result
 
 
@@ -247,3 +250,50 @@ def test_every_test_case_on_the_site_shows_the_outcome_and_line_it_expects(built
                          f"{expect.get('outcome', 'an input error')} {expect.get('line')!r}")
     assert not wrong, f"{len(wrong)} of {len(cases)} cases differ:\n" + "\n".join(wrong)
     assert matched == len(cases) == sum(len(rows) for rows in shown.values())
+
+
+OPEN_MARK = '!!! warning "Open interpretation"'
+
+
+def test_open_interpretation_is_marked_only_where_a_reading_is_declared_open(built):
+    """A rule block carries the mark exactly when the rule declares its reading open (`review:`); a
+    precedence with `review:` carries it on its page; each mark links to its entry."""
+    _site, out = built
+    ruleset = load_ruleset(ROOT)
+    page = (out / LINE_3).read_text(encoding="utf-8")
+    status = _section(page, "## Paragraphs and their status")
+    for rule_id in CLASSES:  # the classes themselves declare nothing open: the precedence does
+        heading = next(p for p in status.splitlines() if f"`{rule_id}`" in p)
+        assert "| encoded |" in heading, heading
+    assert page.count(OPEN_MARK) == 1
+    precedence = _section(page, "## Precedence")
+    assert OPEN_MARK in precedence and "../reference/interpretations.md#open-inverter-specific-first" in precedence
+    marked = set()
+    for path in out.rglob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"^#### .* \{#([\w.]+)\}$", text, re.M):
+            block = text[m.end():]
+            stop = re.search(r"^#{1,4} ", block, re.M)
+            if OPEN_MARK in (block[:stop.start()] if stop else block):
+                marked.add(m.group(1))
+    assert marked == {r.id for r in ruleset.rules if r.review}
+    interpretations = (out / "reference" / "interpretations.md").read_text(encoding="utf-8")
+    for item in [r for r in ruleset.rules if r.review] + [p for p in ruleset.precedence if p.review]:
+        assert f"`{item.id}`" in interpretations, item.id
+    assert "{#open-inverter-specific-first}" in interpretations
+
+
+def test_part_iv_and_each_edition_have_a_page(built):
+    site, out = built
+    ruleset = load_ruleset(ROOT)
+    chapters = [next(iter(entry)) for entry in site.nav]
+    assert chapters.index("Part IV—Critical Minerals") == chapters.index("Part II—Eligible Components") + 1
+    part_iv = (out / "part_iv" / "critical_minerals.md").read_text(encoding="utf-8")
+    lines = [int(m.group(1)) for m in re.finditer(r"^\| (\d+) \| ", part_iv, re.M)]
+    assert lines == sorted(lines) and lines[-1] == 74
+    assert len(lines) == 1 + sum(1 for r in ruleset.rules if r.then.get("part_iv_line"))
+    for name in ruleset.editions:
+        assert (out / "editions" / f"{name}.md").is_file(), name
+    first = (out / "editions" / "2024-01.md").read_text(encoding="utf-8")
+    later = _section(first, "## Compared with [edition current]")
+    assert "`coal.metallurgical`" in later and "Rules only in edition current" in later

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from ampc.rules.loader import validate
 from caselib import copy_rule_set
 
@@ -88,3 +89,58 @@ def test_no_problem_is_reported_twice(tree):
             shutil.copy(fixture, tree / "rules" / "part_ii" / f"zz_{fixture.name}")
     problems = [str(p) for p in validate(tree)]
     assert len(problems) == len(set(problems)), [p for p in problems if problems.count(p) > 1]
+
+
+def test_the_shipped_json_schemas_are_valid_draft_2020_12_schemas():
+    import jsonschema
+
+    from ampc.rules import schema as S
+    for kind in (*S.KINDS, S.SHARED):
+        jsonschema.Draft202012Validator.check_schema(S.schema(kind))
+
+
+def test_every_bundled_file_validates_against_the_schema_of_its_kind():
+    """Each file of rules/ and definitions/, as the parse step hands it over (rules files expanded)."""
+    from ampc.rules import schema as S
+    from ampc.rules.parse import parse
+    parsed = parse(ROOT)
+    assert not parsed.problems, [str(p) for p in parsed.problems]
+    assert {d.kind for d in parsed.docs} == set(S.KINDS), "a kind of file without a bundled file to check"
+    for doc in parsed.docs:
+        errors = [e.message for e in S.validator(doc.kind).iter_errors(doc.data)]
+        assert not errors, (doc.path, errors)
+
+
+def test_the_schemas_and_the_code_name_the_same_roles_and_operators():
+    from ampc.rules import schema as S
+    facts = S.schema("facts")["properties"]["facts"]["additionalProperties"]["properties"]["role"]["enum"]
+    ledger = S.schema("ledger")["properties"]["columns"]["additionalProperties"]["properties"]["role"]["enum"]
+    assert facts == list(S.FACT_ROLES) and ledger == list(S.LEDGER_ROLES)
+    comparison = S.schema("rules")["$defs"]["comparison"]
+    assert set(comparison["properties"]) - {"fact", "clause"} == set(S.OPERATORS)
+    assert [r["required"][0] for r in comparison["oneOf"]] == list(S.OPERATORS)
+
+
+@pytest.mark.parametrize("path, pattern, repl, words, anchor", [
+    ("definitions/facts/inverters.yaml", r"^    type: bool\n", "    type: boolean\n",
+     ["fact 'is_end_product' has unknown type 'boolean'", "did you mean 'bool'"], "type: boolean"),
+    ("definitions/facts/inverters.yaml", r"^(  rated_output_voltage:\n    type: quantity\n)    unit: V\n", r"\1",
+     ["fact 'rated_output_voltage' is missing 'unit'", "add 'unit:'"], "type: quantity"),
+    ("definitions/glossary.yaml", r"^(  inverter:\n    label: Inverter\n(?:    .*\n)*?)    source: .*\n",
+     r"\1", ["term 'inverter' is missing 'source'"], "label: Inverter"),
+    ("rules/ruleset.yaml", r"kind: derive\b", "kind: derived", ["a stage has unknown kind 'derived'"], "kind: derived"),
+    ("rules/ruleset.yaml", r"enacted_by: 2024-01-31", "enacted_by: 2024-01-32",
+     ["'enacted_by' of an edition is not a date: '2024-01-32'", "YYYY-MM-DD"], "enacted_by: 2024-01-32"),
+])
+def test_a_definitions_file_of_the_wrong_shape_is_reported_at_its_line(tree, path, pattern, repl, words, anchor):
+    """The JSON Schemas check definitions/ and the rule set file too; the problem names the line of the
+    key at fault (or, for a missing key, of the mapping that lacks it)."""
+    target = tree / path
+    text = target.read_text(encoding="utf-8")
+    changed = re.sub(pattern, repl, text, count=1, flags=re.M)
+    assert changed != text, pattern
+    target.write_text(changed, encoding="utf-8")
+    lines = changed.splitlines()
+    found = [str(p) for p in validate(tree) if p.where.startswith(f"{path}:") and p.fix
+             and anchor in lines[int(p.where.rpartition(":")[2]) - 1]]
+    assert any(all(w in p for w in words) for p in found), found

@@ -1,4 +1,4 @@
-"""YAML reading that keeps line numbers, refuses duplicate keys and reads numbers as exact decimals."""
+"""YAML reading that keeps line numbers, refuses duplicate keys, reads numbers as exact decimals; file:line problems."""
 
 from __future__ import annotations
 
@@ -23,6 +23,28 @@ class Located(dict):
 
 class LocatedList(list):
     line: int = 0
+
+
+def line_of(node: Any, key: Any = None) -> int:
+    """The line of a node, or of one of its keys (0 when the node was not read from YAML)."""
+    if isinstance(node, Located):
+        return node.line_of(key) if key is not None else node.line
+    return getattr(node, "line", 0) or 0
+
+
+class Checker:
+    """Collects problems for one file; every check names file:line, the key and the fix."""
+
+    def __init__(self, path: str, problems: list[Problem] | None = None):
+        self.path = path
+        self.problems: list[Problem] = [] if problems is None else problems
+
+    def at(self, node: Any, key: Any = None) -> str:
+        line = line_of(node, key)
+        return f"{self.path}:{line}" if line else self.path
+
+    def add(self, node: Any, key: Any, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(self.at(node, key), message, fix, "" if key is None else str(key)))
 
 
 class _Loader(yaml.SafeLoader):

@@ -1,0 +1,303 @@
+"""Resolve: what the schemas cannot check, once every file is built: references across files and their units.
+
+Each condition and conclusion against the fact it names (known, derived, the operator for its type,
+the value in its unit), parameters (known, of a compatible unit, list or single, enacted in time),
+stages, families, precedence orders, roles, credit bases and computed facts' formulas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ampc.errors import Problem, did_you_mean, written
+from ampc.rules import schema as S
+from ampc.rules.formula import facts_used
+from ampc.rules.model import All, AnyOf, Cmp, Cond, FactDef, Not, is_number
+from ampc.rules.units import UnitError, check_unit, compatible, convert, split_quantity
+from ampc.rules.yamlio import Checker
+
+if TYPE_CHECKING:
+    from ampc.rules.build import Build
+
+ANY_FAMILY = "any"  # a rule that applies to every kind of component (the qualification rules)
+BAD = object()  # a value that could not be read; its problem is reported
+
+
+def roles(b: Build, vocabulary: dict[str, FactDef], table: dict[str, str], where: str) -> dict[str, str]:
+    """Role -> fact; every role held by exactly one fact."""
+    held: dict[str, list[str]] = {}
+    for fact in vocabulary.values():
+        if fact.role:
+            held.setdefault(fact.role, []).append(fact.name)
+    out: dict[str, str] = {}
+    for role in table:
+        names = held.get(role, [])
+        if not names:
+            b.problems.append(Problem(where, f"no fact has the role '{role}'",
+                                      f"add 'role: {role}' to the {table[role]} fact that holds it"))
+        elif len(names) > 1:
+            b.problems.append(Problem(where, f"the role '{role}' is given to {', '.join(names)}",
+                                      "give each role to one fact"))
+        else:
+            out[role] = names[0]
+    return out
+
+
+def check(b: Build) -> None:
+    """References that span files: facts, parameters, stages, families, precedence, credits, formulas."""
+    stage_names = [s.name for s in b.stages]
+    kinds = {s.name: s.kind for s in b.stages}
+    for rule in b.rules:
+        if kinds.get(rule.stage) in ("derive", "choose") and not rule.then:
+            b.problems.append(Problem(rule.where, f"rule '{rule.id}' concludes nothing",
+                                      "add 'then:' with the fact it concludes, e.g. {line: 3b}"))
+        for pid in _params_of(rule.when):
+            param = b.params.get(pid)
+            if param and rule.enacted and param.enacted and param.enacted > rule.enacted:
+                b.problems.append(Problem(rule.where, f"rule '{rule.id}' (enacted {rule.enacted}) uses parameter "
+                                          f"'{pid}' enacted later ({param.enacted})",
+                                          "give the rule the later enactment date, or use an earlier parameter"))
+    resolved: dict[int, Cmp] = {}
+    for c, node, cmp in b.pending_cmps:
+        fixed = _check_cmp(b, c, node, cmp)
+        if fixed is not None:
+            resolved[id(cmp)] = fixed
+    b.rules = [replace(rule, when=_replace_cmps(rule.when, resolved)) for rule in b.rules]
+    for rule in b.rules:
+        if rule.stage not in stage_names:
+            b.problems.append(Problem(rule.where, f"rule '{rule.id}' names unknown stage '{rule.stage}'"
+                                      f"{did_you_mean(rule.stage, stage_names)}",
+                                      f"use one of {', '.join(stage_names)}"))
+    _families(b)
+    _precedence(b)
+    _credits(b)
+    _formulas(b)
+
+
+def _families(b: Build) -> None:
+    component = next((f for f in b.facts.values() if f.role == "kind"), None)
+    for fam in sorted({f for r in b.rules for f in r.families} - {ANY_FAMILY}):
+        if component and fam not in component.values:
+            first = next(r for r in b.rules if fam in r.families)
+            b.problems.append(Problem(first.where, f"family '{fam}' is not a value of the fact '{component.name}' "
+                                      "(the fact with role kind)",
+                                      f"add it to the values of the fact '{component.name}' in definitions/facts/"))
+
+
+def _precedence(b: Build) -> None:
+    ids = {r.id: r for r in b.rules}
+    for prec in b.precedence:
+        for rid in prec.order:
+            if rid not in ids:
+                b.problems.append(Problem(prec.where, f"precedence '{prec.id}' names unknown rule '{rid}'"
+                                          f"{did_you_mean(rid, ids)}", "list rule ids from rules/"))
+            elif ids[rid].family != prec.family:
+                b.problems.append(Problem(prec.where, f"precedence '{prec.id}' is for family '{prec.family}' "
+                                          f"but rule '{rid}' is of family '{ids[rid].family}'",
+                                          "keep one precedence order per family"))
+    seen = set()
+    for prec in b.precedence:
+        if prec.family in seen:
+            b.problems.append(Problem(prec.where, f"a second precedence order for family '{prec.family}'",
+                                      "merge them into one order"))
+        seen.add(prec.family)
+
+
+def quantity(c: Checker, node: Any, key: Any, value: Any, unit: str, what: str, bare_ok: bool) -> Any:
+    """A literal quantity in `unit`: '1000 kW' converted exactly; a bare number only if bare_ok."""
+    if is_number(value):
+        if bare_ok:
+            return Decimal(value)
+        c.add(node, key, f"{what}: the threshold {value} has no unit",
+              f"write it with its unit, e.g. '{value} {unit}', or refer to a parameter: {{param: <id>}}")
+        return BAD
+    if isinstance(value, str):
+        try:
+            magnitude, given = split_quantity(value)
+            if not given:
+                if bare_ok:
+                    return magnitude
+                c.add(node, key, f"{what}: the threshold '{value}' has no unit",
+                      f"write it with its unit, e.g. '{value} {unit}'")
+                return BAD
+            return convert(magnitude, given, unit)
+        except UnitError as exc:
+            c.add(node, key, f"{what}: {exc.message}", exc.fix)
+            return BAD
+    c.add(node, key, f"{what}: {written(value)} is not a quantity",
+          f"write a number with its unit, e.g. '125 {unit}'")
+    return BAD
+
+
+def _params_of(cond: Cond) -> list[str]:
+    if isinstance(cond, Cmp):
+        return [cond.param] if cond.param else []
+    if isinstance(cond, Not):
+        return _params_of(cond.item)
+    return [p for item in cond.items for p in _params_of(item)]
+
+
+def _replace_cmps(cond: Cond, resolved: dict[int, Cmp]) -> Cond:
+    if isinstance(cond, Cmp):
+        return resolved.get(id(cond), cond)
+    if isinstance(cond, Not):
+        return Not(_replace_cmps(cond.item, resolved))
+    items = tuple(_replace_cmps(i, resolved) for i in cond.items)
+    return All(items) if isinstance(cond, All) else AnyOf(items)
+
+
+def _check_cmp(b: Build, c: Checker, node: Any, cmp: Cmp) -> Cmp | None:
+    """Check one condition (or one 'then' conclusion) against the vocabulary; return it normalized."""
+    key = cmp.op if cmp.op != "then" else cmp.fact
+    fact = b.facts.get(cmp.fact)
+    if fact is None:
+        c.add(node, "fact" if cmp.op != "then" else cmp.fact,
+              f"unknown fact '{cmp.fact}'{did_you_mean(cmp.fact, b.facts)}",
+              "use a fact defined in definitions/facts/, or define it there")
+        return None
+    if cmp.op == "then":
+        if not fact.derived:
+            c.add(node, key, f"'then' sets '{cmp.fact}', which is not a derived fact",
+                  "mark it 'derived: true' in definitions/facts/ or conclude another fact")
+        _check_literal(c, node, key, fact, cmp.literal, "is")
+        return None
+    if fact.type not in S.OPERATORS[cmp.op]:
+        c.add(node, key, f"operator '{cmp.op}' does not apply to '{fact.name}' ({fact.type})",
+              f"for a {fact.type} use {', '.join(o for o, t in S.OPERATORS.items() if fact.type in t)}")
+        return None
+    if cmp.param:
+        param = b.params.get(cmp.param)
+        if param is None:
+            c.add(node, key, f"unknown parameter '{cmp.param}'{did_you_mean(cmp.param, b.params)}",
+                  "define it under 'parameters:' in a rules file")
+            return None
+        if fact.type == "quantity" and param.unit and not compatible(param.unit, fact.unit):
+            c.add(node, key, f"parameter '{cmp.param}' is in {param.unit}, which cannot be compared with "
+                  f"'{fact.name}' in {fact.unit}", "give the parameter a unit of the same kind as the fact")
+            return None
+        if (cmp.op == "one_of") != param.is_list:
+            c.add(node, key, f"operator '{cmp.op}' needs a {'list' if cmp.op == 'one_of' else 'single'} "
+                  f"parameter; '{cmp.param}' is {'a list' if param.is_list else 'a single value'}",
+                  "use one_of with a list parameter, and comparisons with a single one")
+            return None
+        return cmp
+    literal = _check_literal(c, node, key, fact, cmp.literal, cmp.op)
+    return None if literal is BAD else replace(cmp, literal=literal)
+
+
+def _check_literal(c: Checker, node: Any, key: Any, fact: FactDef, value: Any, op: str) -> Any:
+    what = f"condition on '{fact.name}'"
+    if op == "one_of":
+        if not isinstance(value, list) or not value:
+            c.add(node, key, f"{what}: 'one_of' needs a non-empty list", "write one_of: [a, b]")
+            return BAD
+        items = tuple(_check_literal(c, node, key, fact, v, "is") for v in value)
+        return BAD if BAD in items else items
+    if fact.type == "bool":
+        if not isinstance(value, bool):
+            c.add(node, key, f"{what}: {written(value)} is not true or false", "write true or false")
+            return BAD
+        return value
+    if fact.type in ("enum", "set"):
+        if str(value) not in fact.values:
+            c.add(node, key, f"{what}: {written(value)} is not an allowed value{did_you_mean(str(value), fact.values)}",
+                  f"use one of {', '.join(fact.values)}")
+            return BAD
+        return str(value)
+    if fact.type == "quantity":
+        return quantity(c, node, key, value, fact.unit, what, bare_ok=False)
+    if fact.type == "date":
+        if isinstance(value, dt.date):
+            return value
+        c.add(node, key, f"{what}: {written(value)} is not a date", "write YYYY-MM-DD")
+        return BAD
+    return " ".join(str(value).split()).lower()  # free text compares without regard to case or spacing
+
+
+def _credits(b: Build) -> None:
+    """A credit line names a line, parameters and facts that exist, in units that multiply to dollars."""
+    line_values = b.facts["line"].values if "line" in b.facts else ()
+    for c, spec in b.credit_specs:
+        credit = b.credits[str(spec.get("line"))]
+        if line_values and credit.line not in line_values:
+            c.add(spec, "line", f"credit line '{credit.line}' is not a Form 7207 line",
+                  f"use one of {', '.join(line_values)}")
+        for key, pid in (("rate", credit.rate), *(("phase_out", p.param) for p in credit.phase_out)):
+            if pid and pid not in b.params:
+                c.add(spec, key, f"credit line '{credit.line}': unknown parameter '{pid}'"
+                      f"{did_you_mean(pid, b.params)}", "define it under 'parameters:' as {param: <id>}")
+        base_unit = _base_unit(b, c, spec, credit)
+        rate = b.params.get(credit.rate)
+        if rate and base_unit:
+            try:
+                if not compatible(str(check_unit(f"({rate.unit})*({base_unit})")), "USD"):
+                    raise UnitError("", "")
+            except UnitError:
+                c.add(spec, "rate", f"credit line '{credit.line}': the rate in {rate.unit} times the base in "
+                      f"{base_unit} is not an amount of money", "give the rate a unit such as USD/W or percent")
+
+
+def _base_unit(b: Build, c: Checker, spec: dict, credit: Any) -> str:
+    """The unit of what the credit line's rate multiplies, or '' when its fact or column is wrong."""
+    base = credit.base
+    fact_name = base.get("units_times_fact")
+    column = base.get("units_times_column") or base.get("column")
+    if fact_name:
+        fact = b.facts.get(str(fact_name))
+        if fact is None or fact.type != "quantity":
+            c.add(spec, "base", f"credit line '{credit.line}': '{fact_name}' is not a quantity fact"
+                  f"{did_you_mean(str(fact_name), b.facts)}", "name a quantity fact from definitions/facts/")
+            return ""
+        capped = base.get("capped_by")
+        if isinstance(capped, dict) and isinstance(capped.get("ratio"), dict):
+            other = b.facts.get(str(capped.get("fact")))
+            ratio = str(capped["ratio"].get("param", ""))
+            if other is None or other.type != "quantity" or ratio not in b.params:
+                c.add(spec, "base", f"credit line '{credit.line}': capped_by needs a quantity fact and "
+                      "a ratio parameter", "write capped_by: {fact: max_discharge, ratio: {param: <id>}}")
+                return ""
+            if not compatible(f"({other.unit})*({b.params[ratio].unit})", fact.unit):
+                c.add(spec, "base", f"credit line '{credit.line}': {other.unit} x {b.params[ratio].unit} "
+                      f"is not {fact.unit}", "give the ratio a unit that turns the fact into the capacity")
+                return ""
+        return fact.unit
+    if column:
+        col = b.ledger.get(str(column))
+        if col is None or col.type != "quantity":
+            c.add(spec, "base", f"credit line '{credit.line}': '{column}' is not a quantity column of "
+                  f"definitions/ledger.yaml{did_you_mean(str(column), b.ledger)}", "name a ledger column")
+            return ""
+        return col.unit
+    return ""
+
+
+def _well_formed(node: Any) -> bool:
+    """The formula's shape, as the schema states it (its problems are reported there)."""
+    if isinstance(node, str):
+        return True
+    if not isinstance(node, dict) or len(node) != 1 or next(iter(node)) not in S.FORMULAS:
+        return False
+    operands = next(iter(node.values()))
+    return isinstance(operands, list) and len(operands) >= 2 and all(_well_formed(o) for o in operands)
+
+
+def _formulas(b: Build) -> None:
+    """A computed fact is a quantity, and its formula uses quantity facts only."""
+    for name, fact in b.facts.items():
+        if fact.computed is None:
+            continue
+        where = b.fact_where.get(name, "definitions/facts/")
+        if fact.type != "quantity":
+            b.problems.append(Problem(where, f"computed fact '{name}' must be a quantity", "give it type: quantity"))
+            continue
+        if not _well_formed(fact.computed):
+            continue
+        for used in facts_used(fact.computed):
+            other = b.facts.get(used)
+            if other is None or other.type != "quantity":
+                b.problems.append(Problem(where, f"computed fact '{name}' uses '{used}', which is not a quantity "
+                                          f"fact{did_you_mean(used, b.facts)}", "use quantity facts defined in "
+                                          "definitions/facts/, or a number with its unit such as '0 USD'"))
