@@ -1,4 +1,6 @@
-"""The `ampc` command line: classify, explain, validate, facts."""
+"""The `ampc` command line, one command: classify, explain, verify, schema, credit, rules diff,
+validate, facts, docs. Over 400 lines because each subcommand's options and help live beside it, so
+that `ampc --help` and this file read as the same list; the work is in the modules it calls."""
 
 from __future__ import annotations
 

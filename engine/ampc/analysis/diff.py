@@ -9,7 +9,7 @@ from pathlib import Path
 
 import msgspec
 
-from ampc.credit.compute import UnitCredit, unit_credit
+from ampc.credit.unit import UnitCredit, unit_credit
 from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_row
 from ampc.errors import InputError, Problem, did_you_mean

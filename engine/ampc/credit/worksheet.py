@@ -1,6 +1,7 @@
 """Renderers of the credit: the Form 7207 worksheet (Parts II, III, IV) as text, CSV, JSON and
 Markdown, one line's sales with their arithmetic, and one unit's credit. They read the typed credit
-(ampc.credit.compute) and the decision records; every number and sentence is written here."""
+(ampc.credit.compute) and the decision records; every number and sentence is written here. About
+400 lines: the form's four formats share their helpers here, one renderer each."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from decimal import Decimal
 
 from tabulate import tabulate
 
-from ampc.credit.compute import UnitCredit
 from ampc.credit.model import (
     PRODUCT,
     VESSEL_ROLES,
@@ -37,6 +37,7 @@ from ampc.credit.sheet import (
     WorksheetReport,
     sale_of,
 )
+from ampc.credit.unit import UnitCredit
 from ampc.io.report import reason, value_text
 from ampc.records import record as R
 from ampc.rules.model import RuleSet
