@@ -4,7 +4,7 @@ Runs the whole path a user's catalog takes: write a CSV, read and normalize it, 
 in the rule engine and the explainer (which must agree), and render each decision as the readable
 explanation and as its JSON record. Prints products per second, peak memory and the machine.
 
-    .venv/bin/python bench/classify_bench.py [--count 100000] [--seed 7]
+    .venv/bin/python bench/classify_bench.py [--count 100000] [--seed 7] [--distinct 200]
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ QUALIFICATION = {
 }
 
 
-def generate(path: Path, count: int, seed: int, qualification: bool) -> None:
+def generate(path: Path, count: int, seed: int, qualification: bool, distinct: int = 0) -> None:
+    """`count` inverters; with `distinct`, only that many specifications, repeated under new ids (as
+    a catalog of many products of a few models is), which the decider decides once each."""
     rng = random.Random(seed)
+    specs: list[list] = []
     columns = ["product", "component", "is_end_product", "converts_dc_to_ac", "dc_source", "suitable_for",
                "phase", "rated_output_voltage [V]", "ac_capacity [W]", "connects_to_one_module",
                "used_with_certified_distributed_wind"]
@@ -49,6 +52,9 @@ def generate(path: Path, count: int, seed: int, qualification: bool) -> None:
         out = csv.writer(handle)
         out.writerow(columns)
         for n in range(count):
+            if distinct and len(specs) >= distinct:
+                out.writerow([f"INV-{n:07d}", *specs[n % distinct]])
+                continue
             row = [f"INV-{n:07d}", "inverter", "yes", "yes",
                    rng.choice(["solar_module", "solar_module", "certified_distributed_wind_energy_system", "other"]),
                    ";".join(rng.sample(SUITABLE, rng.randint(1, 2))), rng.choice(["single", "three"]),
@@ -56,6 +62,7 @@ def generate(path: Path, count: int, seed: int, qualification: bool) -> None:
                    rng.choice(["yes", "no"])]
             if qualification:
                 row += list(QUALIFICATION.values())
+            specs.append(row[1:])
             out.writerow(row)
 
 
@@ -63,6 +70,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--distinct", type=int, default=0,
+                        help="only this many distinct specifications, repeated under new product ids")
     args = parser.parse_args()
 
     ruleset = load_ruleset()
@@ -70,7 +79,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "inverters.csv"
         started = time.perf_counter()
-        generate(path, args.count, args.seed, qualification)
+        generate(path, args.count, args.seed, qualification, args.distinct)
         generated = time.perf_counter()
         rows = read_catalog(path, ruleset)
         read = time.perf_counter()
@@ -85,6 +94,7 @@ def main() -> None:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     figures = {
         "products": args.count,
+        "distinct_specifications": args.distinct or "all",
         "seconds_generate_csv": round(generated - started, 2),
         "seconds_read_and_normalize": round(read - generated, 2),
         "seconds_decide_and_explain": round(decided - read, 2),
