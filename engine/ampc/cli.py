@@ -1,5 +1,5 @@
 """The `ampc` command line, one command: classify, explain, verify, schema, credit, rules diff,
-validate, facts, docs. Over 400 lines because each subcommand's options and help live beside it, so
+validate, facts, docs. Each subcommand's options and help live beside it, so
 that `ampc --help` and this file read as the same list; the work is in the modules it calls."""
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
     A CATALOG may also be a file of records (`ampc classify --format jsonl`), compact or full: the
     recorded decision is explained as it was made, its rules' words taken from the rule set."""
     ruleset = _load(rules_dir)
-    if all(_is_records(c) for c in catalogs):
+    from ampc.records.verify import is_records_file
+    if all(is_records_file(c) for c in catalogs):
         decisions = _recorded(catalogs, products, ruleset)
     else:
         rows = _read(catalogs, ruleset)
@@ -171,33 +172,13 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
     sys.exit(EXIT_FOUND if has_errors(decisions) else EXIT_OK)
 
 
-def _is_records(path: Path) -> bool:
-    """A JSON lines file whose first line is a decision record (not a catalog row)."""
-    if path.suffix.lower() != ".jsonl" or not path.is_file():
-        return False
-    with path.open(encoding="utf-8") as handle:
-        first = next((line for line in handle if line.strip()), "")
-    return first.lstrip().startswith('{"record":')
-
-
 def _recorded(files: tuple[Path, ...], products: tuple[str, ...], ruleset) -> list:
-    from ampc.records.detail import Unresolved, expand
-    from ampc.records.verify import read_records
-    found: dict[str, R.Record] = {}
-    for path in files:
-        for _, item in read_records(path):
-            if isinstance(item, (R.Decision, R.ErrorRecord)) and item.product in products:
-                found.setdefault(item.product, item)
-    out = []
-    for pid in products:
-        if pid not in found:
-            click.echo(f"error: {', '.join(map(str, files))} holds no record of '{pid}'", err=True)
-            sys.exit(EXIT_INPUT)
-        try:
-            out.append(expand(found[pid], ruleset))
-        except Unresolved as exc:
-            _fail(exc)
-    return out
+    from ampc.records.detail import Unresolved
+    from ampc.records.verify import recorded
+    try:
+        return recorded(files, products, ruleset)
+    except (Unresolved, InputError) as exc:
+        _fail(exc)
 
 
 @main.command()
@@ -250,28 +231,12 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_e
 
 
 def _tax_year(text: str | None, year_end: int | None):
-    """--tax-year as a TaxYear: 2025, or 2025-07-01..2026-06-30 (a year of at most 53 weeks)."""
     from ampc.credit.model import TaxYear
-    if text is None:
-        return None
-    text = text.strip()
-    if text.isdigit() and len(text) == 4:
-        return TaxYear.beginning_in(int(text), year_end or 12)
-    first, sep, last = text.partition("..")
     try:
-        start, end = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
-    except ValueError:
-        start = end = None
-    if not sep or start is None or end is None or not (start < end <= start + dt.timedelta(days=371)):
-        click.echo(f"error: --tax-year {written(text)} is neither a year nor a taxable year's first and last day "
-                   "(fix: write 2025, or 2025-07-01..2026-06-30: at most 53 weeks, the last day after the first)",
-                   err=True)
+        return None if text is None else TaxYear.parse(text, year_end)
+    except ValueError as exc:
+        click.echo(f"error: --tax-year {exc}", err=True)
         sys.exit(EXIT_INPUT)
-    if year_end and end.month != year_end:
-        click.echo(f"error: --tax-year ends in month {end.month} but --year-end says {year_end} "
-                   "(fix: give one of them, or make them agree)", err=True)
-        sys.exit(EXIT_INPUT)
-    return TaxYear(start, end)
 
 
 @main.group()

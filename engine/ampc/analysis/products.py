@@ -39,7 +39,8 @@ SPARSITY = (0, 0, 1, 2, 4)  # out of 8: how often a product leaves a fact out (n
 EIGHTHS, QUARTERS = tuple(range(8)), tuple(range(4))
 LEAN = 3  # out of 4: how often a product leans on one rule of a stage
 FOCUS = 7  # out of 8: how often a fact of the rule a product leans on takes that rule's own values
-SCALES = tuple(Decimal(v) for v in ("0", "10", "100", "1000", "1000000"))  # the other inputs of a formula
+# the magnitudes the generator gives a formula's other inputs (a spread for testing, not a figure of the law)
+SCALES = tuple(Decimal(v) for v in ("0", "10", "100", "1000", "1000000"))
 CACHED = 100_000  # solved and computed inputs kept
 OTHER_TEXT = "elsewhere"  # a free-text value that no rule names
 KEYS = tuple(f.name for f in fields(When))  # the dates law is keyed on: sale, production, taxable_year

@@ -97,6 +97,11 @@ def _usd(rate: R.Quantity, base: R.Quantity) -> Decimal:
     return Decimal((reg.Quantity(rate.value, rate.unit) * reg.Quantity(base.value, base.unit)).to(USD).magnitude)
 
 
+def after_phase_out(money: Decimal, phase: PhaseOutShare | None) -> Decimal:
+    """Column (c) x column (d), times the phase-out percentage where one applies; exact."""
+    return money if phase is None else money * phase.percent / 100
+
+
 def _ledger_value(ruleset: RuleSet, credit: CreditLine, sale: dict[str, Any], column: str) -> R.Quantity:
     """A base the sale itself gives (costs, sales price, the turbine's capacity), or why it is missing."""
     value = sale.get(column)
@@ -250,7 +255,7 @@ class Calculator:
         if isinstance(phase, R.NotStatedByLaw):
             raise _gap(line, phase)
         before = _usd(rate.value, base.amount)
-        exact = before if phase is None else before * phase.percent / 100
+        exact = after_phase_out(before, phase)
         booked = sale.roles.get(CLAIMED_LINE)
         claimed = Claimed(booked, line) if booked and booked.lower() != line.lower() else None
         return Amount(sale, decision, line, base, rate, before, phase, exact, claimed)
@@ -274,9 +279,7 @@ class Calculator:
             if isinstance(rate, R.NotStatedByLaw) or isinstance(phase, R.NotStatedByLaw):
                 out.append(Stake(line, base.amount))
                 continue
-            money = _usd(rate.value, base.amount)
-            money = money if phase is None else money * phase.percent / 100
-            out.append(Stake(line, base.amount, R.plain_decimal(money)))
+            out.append(Stake(line, base.amount, R.plain_decimal(after_phase_out(_usd(rate.value, base.amount), phase))))
         return tuple(out)
 
     def rejected_base(self, product: Row, sale: Row, decision: R.Decision, when: When) -> R.Quantity | None:

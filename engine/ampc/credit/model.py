@@ -190,6 +190,27 @@ class TaxYear(_Frozen):
             and self.start.year == self.end.year
 
     @classmethod
+    def parse(cls, text: str, last_month: int | None = None) -> TaxYear:
+        """'2025' (the calendar year, or with last_month the fiscal year beginning in 2025), or a
+        taxable year's first and last day, '2025-07-01..2026-06-30' (at most 53 weeks); ValueError
+        with the fix otherwise."""
+        text = text.strip()
+        if text.isdigit() and len(text) == 4:
+            return cls.beginning_in(int(text), last_month or 12)
+        first, sep, last = text.partition("..")
+        try:
+            start, end = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
+        except ValueError:
+            start = end = None
+        if not sep or start is None or end is None or not (start < end <= start + dt.timedelta(days=371)):
+            raise ValueError(f"'{text}' is neither a year nor a taxable year's first and last day (fix: write "
+                             "2025, or 2025-07-01..2026-06-30: at most 53 weeks, the last day after the first)")
+        if last_month and end.month != last_month:
+            raise ValueError(f"ends in month {end.month} but --year-end says {last_month} (fix: give one of "
+                             "them, or make them agree)")
+        return cls(start, end)
+
+    @classmethod
     def of(cls, day: dt.date, last_month: int = 12) -> TaxYear:
         """The taxable year that ends with `last_month` and holds the day (12: the calendar year)."""
         end_year = day.year if day.month <= last_month else day.year + 1

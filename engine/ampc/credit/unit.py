@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ampc.credit.compute import _Missing, _usd, figure_base, phase_out_of, rate_of
+from ampc.credit.compute import _Missing, _usd, after_phase_out, figure_base, phase_out_of, rate_of
 from ampc.credit.model import USD, Base, PhaseOutShare, Rate, _Frozen
 from ampc.io.catalog import Row
 from ampc.records import record as R
@@ -57,7 +57,5 @@ def unit_credit(ruleset: RuleSet, decision: R.Decision, product: Row, when: When
         base = figure_base(ruleset, credit, product, {}, Decimal(1), when)
     except _Missing:
         return UnitCredit(decision.line, rate=rate, phase_out=phase)
-    money = _usd(rate.value, base.amount)
-    if phase is not None:
-        money = money * phase.percent / 100
+    money = after_phase_out(_usd(rate.value, base.amount), phase)
     return UnitCredit(decision.line, rate=rate, phase_out=phase, base=base, credit=R.quantity(money, USD))

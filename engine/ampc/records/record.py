@@ -31,7 +31,7 @@ class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 # ---------------------------------------------------------------------------------------------------
-# values: a tagged union, {"type": "quantity", "value": "125000", "unit": "W"}
+# values: a tagged union on "type": quantity (an exact decimal and its unit), bool, text, set, date, ...
 
 class Quantity(_Frozen, tag="quantity", tag_field="type"):
     """An exact decimal in the fact's canonical unit (a plain decimal string in JSON, no exponent)."""
@@ -84,7 +84,7 @@ Value = Union[Quantity, Boolean, Text, Members, Day, NotGiven, NotStatedByLaw, O
 
 
 def plain_decimal(value: Decimal | int) -> Decimal:
-    """The same number written plainly: 1.25E+5 -> 125000, 0.0240 -> 0.024 (exact, no rounding)."""
+    """The same number written plainly: no exponent and no trailing zeros (exact, no rounding)."""
     text = format(Decimal(value), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

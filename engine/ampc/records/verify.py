@@ -175,3 +175,30 @@ def verify(records: Iterable[tuple[int, R.Record]], ruleset: RuleSet) -> Iterato
                 found = changes(record, again) or [Change("record", recorded=None, now=None)]
             yield Verified(number, record.product, status, rules_differ, record.ruleset.sha256,
                            again.ruleset.sha256, software_differs, tuple(found))
+
+
+def is_records_file(path: Path) -> bool:
+    """A JSON lines file whose first line is a decision record (not a catalog row)."""
+    if path.suffix.lower() != ".jsonl" or not path.is_file():
+        return False
+    with path.open(encoding="utf-8") as handle:
+        first = next((line for line in handle if line.strip()), "")
+    return first.lstrip().startswith('{"record":')
+
+
+def recorded(files: Iterable[Path], products: Iterable[str], ruleset: RuleSet) -> list[R.Record]:
+    """The recorded decisions on the products, in the order asked, with the rules' words put back
+    (raises InputError for a product no file holds, Unresolved for a record of other rules)."""
+    from ampc.records.detail import expand
+    files = list(files)
+    wanted = list(products)
+    found: dict[str, R.Record] = {}
+    for path in files:
+        for _, item in read_records(path):
+            if isinstance(item, (R.Decision, R.ErrorRecord)) and item.product in wanted:
+                found.setdefault(item.product, item)
+    for pid in wanted:
+        if pid not in found:
+            raise InputError(Problem(", ".join(map(str, files)), f"holds no record of '{pid}'",
+                                     "give a product id the records hold"))
+    return [expand(found[pid], ruleset) for pid in wanted]
