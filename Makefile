@@ -43,7 +43,7 @@ demo: $(STAMP)
 	@echo; echo "--- the Form 7207 worksheet for 2025, from a catalog and a sales ledger ---"
 	$(BIN)/ampc credit --catalog examples/credit/catalog.yaml --sales examples/credit/sales.csv --tax-year 2025
 	@echo; echo "--- what the 2025 act changed, product by product ---"
-	$(BIN)/ampc rules diff 2024-01 current --catalog examples/catalog_2025_amendments.yaml
+	$(BIN)/ampc rules diff 2024-01 2025-12 --catalog examples/catalog_2025_amendments.yaml
 	@echo; echo "--- a catalog with bad rows: each is reported with its row and fix, the rest decided (exit 1) ---"
 	-$(BIN)/ampc classify examples/catalog_with_errors.csv --as-of 2025-06-30
 

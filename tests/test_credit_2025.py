@@ -69,7 +69,7 @@ def test_the_january_2024_edition_has_no_phase_out_for_minerals(tmp_path):
 def test_metallurgical_coal_earns_two_and_a_half_percent_on_line_6b(ruleset, tmp_path):
     result = run(ruleset, tmp_path, "F,COAL-2026,1,2026-07-01,2026-06-01,400000 USD\n")
     [amount] = line(result, "6b").amounts
-    assert amount.credit == Decimal(10000) and amount.phase_out is None
+    assert amount.credit == Decimal(10000) and amount.phase_out.percent == Decimal(100)  # sold in 2026
     assert not line(result, "6a").amounts  # not a Part IV line: nothing reaches line 74 or 6a
     [sheet] = result.worksheets
     assert sheet.part_iv() == {}
@@ -84,6 +84,20 @@ def test_metallurgical_coal_on_both_sides_of_its_dates(ruleset, tmp_path, produc
     [sheet] = result.worksheets
     assert bool(sheet.lines["6b"].amounts) is earns
     assert len(sheet.rejected) == (0 if earns else 1)
+
+
+# 45X(b)(3)(C) as amended covers minerals "other than metallurgical coal": coal takes the general
+# schedule of (b)(3)(A), by the year of sale, on top of its termination for coal produced after 2029.
+@pytest.mark.parametrize("sold,share,credit", [("2029-12-31", 100, "10000.00"), ("2030-01-01", 75, "7500.00"),
+                                               ("2031-06-30", 50, "5000.00"), ("2032-12-31", 25, "2500.00"),
+                                               ("2033-01-01", 0, "0.00")])
+def test_metallurgical_coal_phases_out_by_the_year_of_sale(ruleset, tmp_path, sold, share, credit):
+    result = run(ruleset, tmp_path, f"F,COAL-2026,1,{sold},2029-06-01,400000 USD\n")
+    [amount] = line(result, "6b").amounts
+    assert (amount.phase_out.param, amount.phase_out.keyed_on, amount.phase_out.percent) == \
+        ("credit.phase_out.components", "sale", Decimal(share))
+    assert amount.credit.quantize(Decimal("0.01")) == Decimal(credit)  # 2.5 % of 400,000 USD, then the share
+    assert line(result, "6b").total.quantize(Decimal("0.01")) == Decimal(credit)
 
 
 def test_the_january_2024_edition_has_no_line_6b(tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ampc.docs.hook import DocsError, check_rules, generate
+from ampc.docs.text import md, slug
 from ampc.io.report import value_text
 from ampc.records import record as R
 from ampc.rules.loader import load_ruleset
@@ -262,12 +263,14 @@ def test_open_interpretation_is_marked_only_where_a_reading_is_declared_open(bui
     ruleset = load_ruleset(ROOT)
     page = (out / LINE_3).read_text(encoding="utf-8")
     status = _section(page, "## Paragraphs and their status")
-    for rule_id in CLASSES:  # the classes themselves declare nothing open: the precedence does
+    opened = {r.id for r in ruleset.rules if r.review}
+    for rule_id in CLASSES:  # a class is marked exactly when it declares a reading (3f: its rated output)
         heading = next(p for p in status.splitlines() if f"`{rule_id}`" in p)
-        assert "| encoded |" in heading, heading
-    assert page.count(OPEN_MARK) == 1
+        assert ("| encoded |" in heading) is (rule_id not in opened), heading
+    assert "inverter.distributed_wind" in opened
+    assert page.count(OPEN_MARK) == 1 + len(opened & set(CLASSES))  # the precedence, and each such class
     precedence = _section(page, "## Precedence")
-    assert OPEN_MARK in precedence and "../reference/interpretations.md#open-inverter-specific-first" in precedence
+    assert OPEN_MARK in precedence and "../reference/interpretations.md#reading-inverter-overlap" in precedence
     marked = set()
     for path in out.rglob("*.md"):
         text = path.read_text(encoding="utf-8")
@@ -280,7 +283,30 @@ def test_open_interpretation_is_marked_only_where_a_reading_is_declared_open(bui
     interpretations = (out / "reference" / "interpretations.md").read_text(encoding="utf-8")
     for item in [r for r in ruleset.rules if r.review] + [p for p in ruleset.precedence if p.review]:
         assert f"`{item.id}`" in interpretations, item.id
-    assert "{#open-inverter-specific-first}" in interpretations
+    assert "{#reading-inverter-overlap}" in interpretations
+
+
+def test_each_declared_interpretation_has_its_question_reading_alternatives_and_rules(built):
+    _site, out = built
+    ruleset = load_ruleset(ROOT)
+    page = (out / "reference" / "interpretations.md").read_text(encoding="utf-8")
+    for iid, reading in ruleset.interpretations.items():
+        entry = _section(page, f"### {md(reading.title)} {{#reading-{slug(iid)}}}")
+        assert f"Id `{iid}`" in entry and md(reading.reading) in entry
+        assert all(md(a) in entry for a in reading.alternatives)
+        users = [r.id for r in ruleset.rules if r.review == iid] + [p.id for p in ruleset.precedence if p.review == iid]
+        users += [f"line {c.line}" for c in ruleset.credits.values() if c.review == iid]
+        assert users and all(u in entry for u in users), (iid, users)
+
+
+def test_no_page_cites_a_file_outside_the_project_or_a_fixed_version(built, html):
+    """The pages cite the project's own interpretations page, and name editions, not a version."""
+    _site, out = built
+    site, result = html
+    assert result.returncode == 0
+    for path in [*out.rglob("*.md"), *site.rglob("*.html")]:
+        text = path.read_text(encoding="utf-8")
+        assert "law-45x" not in text and "ampc-rules 2024.01" not in text, path
 
 
 def test_part_iv_and_each_edition_have_a_page(built):
@@ -295,5 +321,5 @@ def test_part_iv_and_each_edition_have_a_page(built):
     for name in ruleset.editions:
         assert (out / "editions" / f"{name}.md").is_file(), name
     first = (out / "editions" / "2024-01.md").read_text(encoding="utf-8")
-    later = _section(first, "## Compared with [edition current]")
-    assert "`coal.metallurgical`" in later and "Rules only in edition current" in later
+    later = _section(first, "## Compared with [edition 2025-12]")
+    assert "`coal.metallurgical`" in later and "Rules only in edition 2025-12" in later

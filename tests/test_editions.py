@@ -64,6 +64,8 @@ def test_rules_diff_cli_table_json_and_bad_edition():
     assert data["summary"]["changed"] == len(data["changes"])
     same = runner.invoke(main, ["rules", "diff", "current", str(ROOT), "--catalog", str(AMENDMENTS)])
     assert same.exit_code == 0 and "0 changed" in same.output
+    latest = runner.invoke(main, ["rules", "diff", "2025-12", "current", "--catalog", str(AMENDMENTS)])
+    assert latest.exit_code == 0 and "0 changed" in latest.output, latest.output  # current: the latest
     bad = runner.invoke(main, ["rules", "diff", "2024-1", "current", "--catalog", str(AMENDMENTS)])
     assert bad.exit_code == 2 and "did you mean '2024-01'" in bad.output
 

@@ -66,6 +66,8 @@ def freeze(ruleset) -> dict:
         rules.append({
             "id": r.id, "file": r.file, "stage": r.stage, "family": r.family, "families": list(r.families),
             "line": r.line, "label": r.label, "text": r.text, "cite": [[k, _value(v)] for k, v in r.cite.items()],
+            "cite_as_amended": [{"after": _value(a.after), "enacted": _value(a.enacted), "by": a.by,
+                                 "cite": [[k, _value(v)] for k, v in a.cite.items()]} for a in r.cite_as_amended],
             "in_force_from": _value(r.in_force_from), "in_force_to": _value(r.in_force_to),
             "keyed_on": r.keyed_on, "when": _cond(r.when), "then": [[k, _value(v)] for k, v in r.then.items()],
             "notes": r.notes, "review": r.review, "review_when": list(r.review_when),

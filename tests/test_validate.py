@@ -144,3 +144,28 @@ def test_a_definitions_file_of_the_wrong_shape_is_reported_at_its_line(tree, pat
     found = [str(p) for p in validate(tree) if p.where.startswith(f"{path}:") and p.fix
              and anchor in lines[int(p.where.rpartition(":")[2]) - 1]]
     assert any(all(w in p for w in words) for p in found), found
+
+
+# A citation amended by a later act (a rule's cite_as_amended, the minerals table's redesignated
+# letters), malformed: the problem names the line where it is written, what is wrong and the fix.
+@pytest.mark.parametrize("path, pattern, repl, words, anchor", [
+    ("rules/part_ii/line_06b_metallurgical_coal.yaml", r"^(    notes: >-\n      In force for taxable years)",
+     r"    cite_as_amended: {taxable_years_beginning_after: 2027-01-01, enacted: 2026-01-01, irc: 45X(c)(6)(Q)}\n\1",
+     ["'cite_as_amended' of rule 'coal.metallurgical' is missing 'by'", "add 'by:' (the act"], "cite_as_amended:"),
+    ("rules/part_ii/line_06_critical_minerals.yaml", r"^    taxable_years_beginning_after: 2025-07-04$",
+     "    taxable_years_beginning_after: 2025-07-34",
+     ["'taxable_years_beginning_after' of 'cite_as_amended' of rule 'mineral.neodymium.converted_ndpr_oxide' "
+      "is not a date: '2025-07-34'", "YYYY-MM-DD"], "2025-07-34"),
+    ("rules/part_ii/line_06_critical_minerals.yaml", r"\(Z\): \(AA\)\}", "(ZZ): (AA)}",
+     ["'letters' of 'redesignated' names '(ZZ)', no subparagraph of the table", "did you mean '(Z)'"], "(ZZ)"),
+])
+def test_a_malformed_amended_citation_is_reported_at_its_line(tree, path, pattern, repl, words, anchor):
+    target = tree / path
+    text = target.read_text(encoding="utf-8")
+    changed = re.sub(pattern, repl, text, count=1, flags=re.M)
+    assert changed != text, pattern
+    target.write_text(changed, encoding="utf-8")
+    lines = changed.splitlines()
+    found = [str(p) for p in validate(tree) if p.where.startswith(f"{path}:") and p.fix
+             and anchor in lines[int(p.where.rpartition(":")[2]) - 1]]
+    assert any(all(w in p for w in words) for p in found), found

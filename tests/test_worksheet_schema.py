@@ -45,7 +45,8 @@ def test_the_example_worksheet_validates_against_the_schema(example_json, valida
     plant_b = data["worksheets"][1]
     assert plant_b["line_8a"] == {"exact": "105250", "cents": "105250.00", "whole_dollars": "105250"}
     assert plant_b["part_iv"] == [{"line": "38", "label": "Lithium converted to lithium carbonate or lithium "
-                                   "hydroxide", "costs": "250000"}] and plant_b["line_74"] == "250000"
+                                   "hydroxide", "costs": "250000", "efile": "LithiumConvertedCostsAmt"}] \
+        and plant_b["line_74"] == "250000"
     capped = next(s for s in plant_b["sales"] if s["sale"]["product"] == "CELL-LONG")
     assert capped["base"]["cap"]["counted"] == {"type": "quantity", "value": "10", "unit": "kWh"}
     assert capped["base"]["cap"]["rated"] == {"type": "quantity", "value": "12", "unit": "kWh"}

@@ -181,6 +181,14 @@ def _recorded(files: tuple[Path, ...], products: tuple[str, ...], ruleset) -> li
         _fail(exc)
 
 
+def _allocation(ctx, param, values: tuple[str, ...]) -> list:
+    from ampc.credit.filer import parse_allocation
+    try:
+        return [parse_allocation(v) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command()
 @click.option("--catalog", "catalogs", multiple=True, required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Product catalog (repeatable).")
@@ -197,22 +205,38 @@ def _recorded(files: tuple[Path, ...], products: tuple[str, ...], ruleset) -> li
               help="List every sale that fed this line, with its arithmetic.")
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
               help="Read the law as in force on this date (default: each sale's date).")
+@click.option("--facilities", type=click.Path(dir_okay=False, path_type=Path),
+              help="Part I of each facility (CSV, YAML or JSON; fields: definitions/facilities.yaml), keyed by the "
+                   "ledger's facility id. Lines 5 and 6 state the related-person election and the section 48C "
+                   "answer for the facility's products.")
+@click.option("--estate-or-trust-allocated", "allocated", multiple=True, callback=_allocation,
+              metavar="[FACILITY=]AMOUNT",
+              help="An estate or trust: the credit allocated to its beneficiaries (line 8b, USD); line 8c = 8a - 8b. "
+                   "Name the facility when the run has several worksheets (repeatable).")
 @rules_option
 def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_end: int | None, fmt: str,
-           output: Path | None, explain_line: str | None, as_of: dt.date | None, rules_dir: Path | None) -> None:
-    """The Form 7207 worksheet (Parts II, III, IV), one per facility, from a catalog and a sales ledger.
+           output: Path | None, explain_line: str | None, as_of: dt.date | None, facilities: Path | None,
+           allocated: list, rules_dir: Path | None) -> None:
+    """The Form 7207 worksheet (Parts I to IV), one per facility, from a catalog and a sales ledger.
 
     Exit status: 0 every sale computed or rejected with its reason, 1 some ledger rows could not be
     computed (listed with their row and fix), 2 a file cannot be used at all.
     """
     from ampc.credit import compute as credit_module
-    from ampc.credit import worksheet
+    from ampc.credit import filer, worksheet
     ruleset = _load(rules_dir)
     try:
         catalog_rows, ledger_rows = credit_module.load(catalogs, sales, ruleset)
+        part_i = filer.read_facilities(facilities, ruleset) if facilities else None
+        filer.form_lines(ruleset)  # the e-file elements of lines 7, 8a-8c and Parts III, IV, checked
     except InputError as exc:
         _fail(exc)
-    run = credit_module.compute(catalog_rows, ledger_rows, ruleset, _tax_year(tax_year, year_end), as_of, year_end)
+    run = credit_module.compute(catalog_rows, ledger_rows, ruleset, _tax_year(tax_year, year_end), as_of, year_end,
+                                part_i)
+    try:
+        filer.allocate(run, allocated)
+    except InputError as exc:
+        _fail(exc)
     if explain_line:
         text = worksheet.explain_line(run, explain_line)
     else:
@@ -254,7 +278,8 @@ def rules() -> None:
 def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: dt.date | None) -> None:
     """Every product whose outcome, line or credit changes between OLD and NEW.
 
-    OLD and NEW are each an edition of the bundled rules (see rules/ruleset.yaml: 2024-01, current),
+    OLD and NEW are each an edition of the bundled rules (see rules/ruleset.yaml: 2024-01, 2025-12;
+    `current` names the latest),
     a date (the bundled rules as enacted by it), or a directory holding rules/ and definitions/.
     """
     from ampc.analysis.diff import diff, resolve
@@ -347,7 +372,7 @@ def validate(directory: Path | None) -> None:
         click.echo(f"\n{len(problems)} problem(s) in {root}")
         sys.exit(EXIT_FOUND)
     ruleset = load_ruleset(root)
-    click.echo(f"ok: {ruleset.name} {ruleset.version}: {len(ruleset.rules)} rules, {len(ruleset.params)} "
+    click.echo(f"ok: {ruleset.name}: {len(ruleset.rules)} rules, {len(ruleset.params)} "
                f"parameters, {len(ruleset.facts)} facts (sha256 {ruleset.sha256[:12]})")
 
 

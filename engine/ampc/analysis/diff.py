@@ -26,9 +26,10 @@ def resolve(spec: str) -> tuple[RuleSet, str]:
     if path.is_dir():
         return load_ruleset(path), f"{spec} (directory)"
     bundled = load_ruleset(default_root())
-    if spec in bundled.editions:
-        label, day = bundled.editions[spec]
-        return (edition(bundled, day) if day else bundled), f"{spec}: {label}"
+    name = bundled.edition_named(spec)
+    if name:
+        ed = bundled.editions[name]
+        return (edition(bundled, ed.enacted_by) if ed.enacted_by else bundled), f"{name}: {ed.label}"
     try:
         day = dt.date.fromisoformat(spec)
     except ValueError:

@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from ampc.credit.filer import Facility, attach, fed_facts
 from ampc.credit.model import (
     CLAIMED_LINE,
     FACILITY,
@@ -229,9 +230,11 @@ class Calculator:
             facts[self.ruleset.role("taxable_year_begins")] = year.start
         return self.decider.when_for(facts, self.as_of or sale.roles[SALE_DATE])
 
-    def record(self, product: Row, sale: Row, when: When) -> R.Record:
-        """The product's decision on the sale's dates, through the one pipeline (once per product and dates)."""
+    def record(self, product: Row, sale: Row, when: When, fed: dict[str, Any] | None = None) -> R.Record:
+        """The product's decision on the sale's dates, through the one pipeline (once per product and dates);
+        `fed`: the facts the facility's Part I states for the product (filer.fed_facts)."""
         facts = {self.ruleset.role(k): sale.roles[k] for k in SALE_FACTS if sale.roles.get(k) is not None}
+        facts.update(fed or {})
         key = (product.product, when, tuple(sorted(facts.items())))
         if key not in self._records:
             self._records[key] = decide_row(product, self.decider, when=when, facts=facts)
@@ -294,12 +297,14 @@ class Calculator:
 
 
 def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: TaxYear | int | None = None,
-            as_of: dt.date | None = None, year_end: int | None = None) -> CreditRun:
+            as_of: dt.date | None = None, year_end: int | None = None,
+            facilities: dict[str, Facility] | None = None) -> CreditRun:
     """The worksheets of the ledger: one per facility and taxable year. `tax_year` counts only the
     sales of that year (a year number is the calendar year, or with `year_end` the fiscal year that
     begins in it); `year_end` (the month a fiscal year ends) groups the sales by the taxable year
-    they fall in. Each sale is decided with its taxable year's first day, which the 2025 act's rules
-    read; without either, a calendar year is assumed."""
+    they fall in; `facilities` (filer.read_facilities) gives each worksheet its Part I, whose lines
+    5 and 6 state product facts for the facility's sales. Each sale is decided with its taxable
+    year's first day, which the 2025 act's rules read; without either, a calendar year is assumed."""
     if isinstance(tax_year, int):
         tax_year = TaxYear.beginning_in(tax_year, year_end or 12)
     products = {row.product: row for row in catalog}
@@ -324,7 +329,11 @@ def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: T
                 part_iv_fact=ruleset.role("part_iv_line")))
             product = products[sale.roles[PRODUCT]]
             when = calc.when(product, sale, year)
-            record = calc.record(product, sale, when)
+            fed = fed_facts(facilities, facility, product.facts, sale.where, product.product)  # Part I, lines 5, 6
+            if isinstance(fed, R.Problem):
+                errors.append(fed)
+                continue
+            record = calc.record(product, sale, when, fed)
             if isinstance(record, R.ErrorRecord):
                 errors.append(R.Problem(sale.where, record.error.message, record.error.fix, record.error.key))
                 continue
@@ -342,7 +351,9 @@ def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: T
             sheet.lines.setdefault(amount.line, LineTotal(ruleset.credits[amount.line])).amounts.append(amount)
         ident = decider.ident
     ordered = [sheets[k] for k in sorted(sheets, key=lambda k: (k[0], k[1] or dt.date.min))]
-    return CreditRun(ordered, errors, outside, tax_year, ident, as_of)
+    run = CreditRun(ordered, errors, outside, tax_year, ident, as_of)
+    attach(run, facilities)  # Part I of each worksheet, from the facilities file
+    return run
 
 
 def _problem(p: Problem) -> R.Problem:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -263,6 +263,8 @@ class Worksheet:
     rejected: list[Rejected] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)  # undetermined sales, listed apart
     part_iv_fact: str = ""  # the fact with role part_iv_line: the Part IV line a mineral's costs go on
+    part_i: Any = None  # ampc.credit.filer.Facility: Part I from the facilities file (None: not given)
+    allocated_to_beneficiaries: Decimal | None = None  # line 8b of an estate or trust (None: other filers)
 
     @property
     def amounts(self) -> list[Amount]:
@@ -309,3 +311,5 @@ class CreditRun:
     tax_year: TaxYear | None
     ruleset: R.RuleSetId
     as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given
+    facilities_given: bool = False  # a facilities file was given (--facilities)
+    facilities_not_in_ledger: tuple[str, ...] = ()  # in the facilities file, named by no sale

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import msgspec
+
 from ampc.credit.model import (
     FACILITY,
     PRODUCT,
@@ -82,6 +84,13 @@ class Money(_Frozen):
     whole_dollars: Decimal
 
 
+class ColumnsEfile(_Frozen):
+    """The IRS e-file (MeF) elements of a Part II line's columns (d) and (e) (rules/credit/amounts.yaml)."""
+
+    column_d: str = ""
+    column_e: str = ""
+
+
 class PartIILine(_Frozen):
     line: str
     column_a: str  # the component, in the form's words
@@ -91,6 +100,43 @@ class PartIILine(_Frozen):
     aggregate: R.Quantity | None = None  # column (d)
     phase_outs: tuple[Decimal, ...] = ()  # the phase-out percentages applied, other than 100
     credit: Money | None = None  # column (e)
+    efile: ColumnsEfile = msgspec.field(default_factory=ColumnsEfile)
+
+
+class FormLine(_Frozen):
+    """A line without columns (a) to (e): Part II lines 7, 8a, 8b, 8c, Part III's total of sales
+    prices and Part IV line 74, with the form's label and e-file element (definitions/form_lines.yaml).
+    amount None: the line is blank (line 7 is not computed; 8b and 8c are for estates and trusts)."""
+
+    part: str
+    line: str
+    label: str
+    efile: str
+    amount: Money | None = None
+
+
+class PartIField(_Frozen):
+    """One Part I entry (definitions/facilities.yaml): the line, the form's label, the facilities file's
+    field and its value as entered (text; a date YYYY-MM-DD; a TIN's nine digits; a coordinate
+    +DD.DDDDDD / +DDD.DDDDDD; lines 5 and 6 yes = true). efile: the e-file element; where another
+    field chooses it and is not given (line 3b without owner_kind), '' and the alternatives."""
+
+    line: str
+    label: str
+    field: str
+    efile: str
+    value: str | bool | None = None
+    efile_alternatives: tuple[str, ...] = ()
+
+
+class PartI(_Frozen):
+    """Part I, Facility Information. listed false: the facility is not in the facilities file, and
+    its Part I is left blank."""
+
+    facility: str
+    listed: bool
+    where: str = ""  # the facilities file and row
+    fields: tuple[PartIField, ...] = ()
 
 
 class Vessel(_Frozen):
@@ -109,6 +155,7 @@ class PartIVLine(_Frozen):
     line: str
     label: str  # the mineral and its form, from the rule that puts it on this line
     costs: Decimal  # USD
+    efile: str = ""  # the IRS e-file element (definitions/form_lines.yaml)
 
 
 class FacilityWorksheet(_Frozen):
@@ -124,6 +171,10 @@ class FacilityWorksheet(_Frozen):
     rejected: tuple[RejectedSale, ...] = ()
     undetermined: tuple[PendingSale, ...] = ()  # not on the form until the facts that settle them are given
     rejected_by_line: tuple[RejectedTotal, ...] = ()
+    part_i: PartI | None = None  # None: no facilities file given (the facility id only)
+    line_8b: Money | None = None  # estates and trusts: allocated to beneficiaries (--estate-or-trust-allocated)
+    line_8c: Money | None = None  # estates and trusts: line 8a (to the cent) less line 8b
+    form_lines: tuple[FormLine, ...] = ()  # lines 7, 8a, 8b, 8c, Part III total, Part IV line 74
 
 
 class WorksheetReport(_Frozen):
@@ -137,6 +188,7 @@ class WorksheetReport(_Frozen):
     as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given
     outside_tax_year: tuple[Sale, ...] = ()
     errors: tuple[R.Problem, ...] = ()
+    facilities_not_in_ledger: tuple[str, ...] = ()  # in the facilities file but named by no sale: ignored
 
 
 def sale_of(row: Row) -> Sale:

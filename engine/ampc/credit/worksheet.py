@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from tabulate import tabulate
 
+from ampc.credit import filer
 from ampc.credit.model import (
     PRODUCT,
     VESSEL_ROLES,
@@ -24,9 +25,13 @@ from ampc.credit.model import (
     dollars,
 )
 from ampc.credit.sheet import (
+    ColumnsEfile,
     DecisionRef,
     FacilityWorksheet,
+    FormLine,
     Money,
+    PartI,
+    PartIField,
     PartIILine,
     PartIVLine,
     PendingSale,
@@ -138,8 +143,80 @@ def part_ii_rows(ruleset: RuleSet, sheet: Worksheet) -> list[dict]:
             "credit_whole_dollars": grouped(dollars(total.total)) if some else "",
             "phase_out": ", ".join(f"{grouped(p)}%" for p in total.phase_outs),
             "credit_exact": exact(total.total) if some else "",
+            "efile_d": total.credit.efile.get("d", ""), "efile": total.credit.efile.get("e", ""),
         })
     return rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# Part I, and the lines without columns (7, 8a to 8c, Part III's total, Part IV line 74)
+
+def part_i(run: CreditRun, ruleset: RuleSet, sheet: Worksheet) -> PartI | None:
+    """The worksheet's Part I as entered, field by field (None: no facilities file was given)."""
+    if not run.facilities_given:
+        return None
+    given = sheet.part_i
+    values = given.values if given is not None else {}
+    out = []
+    for f in filer.fields(ruleset).values():
+        if not f.line:
+            continue  # the key, not a line of the form
+        efile, alternatives = filer.efile_of(f, values)
+        out.append(PartIField(f.line, f.label, f.name, efile, values.get(f.name), alternatives))
+    return PartI(sheet.facility, given is not None, given.where if given is not None else "", tuple(out))
+
+
+def form_lines(ruleset: RuleSet, sheet: Worksheet) -> list[FormLine]:
+    """Lines 7 (not computed), 8a, 8b and 8c (blank but for an estate or trust), and the totals of
+    Parts III and IV where the worksheet has them."""
+    lines = filer.form_lines(ruleset)
+    c = line_8c_of(sheet)
+    amounts = {"7": None, "8a": _money(sheet.total),
+               "8b": _money(sheet.allocated_to_beneficiaries) if sheet.allocated_to_beneficiaries is not None
+               else None, "8c": _money(c) if c is not None else None}
+    out = [FormLine(x.part, x.line, x.label, x.efile, amounts.get(k)) for k, x in lines.part_ii.items()]
+    if sheet.vessels:
+        t = lines.part_iii_total
+        out.append(FormLine(t.part, t.line, t.label, t.efile,
+                            _money(sum((a.base.amount.value for a in sheet.vessels), Decimal(0)))))
+    part_iv = sheet.part_iv()
+    if part_iv:
+        t = lines.part_iv_total
+        out.append(FormLine(t.part, t.line, t.label, t.efile, _money(sum(part_iv.values(), Decimal(0)))))
+    return out
+
+
+def line_8c_of(sheet: Worksheet) -> Decimal | None:
+    return filer.line_8c(sheet)
+
+
+def part_i_value(value) -> str:
+    """A Part I entry as written on the form: yes / no for lines 5 and 6."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def part_i_efile(f: PartIField) -> str:
+    return f.efile or " or ".join(f.efile_alternatives)
+
+
+def part_i_text(run: CreditRun, ruleset: RuleSet, sheet: Worksheet, width: int = 60) -> list[str]:
+    """Part I as lines of text: a table of the entries, or the facility id and why the rest is blank."""
+    p = part_i(run, ruleset, sheet)
+    if p is None:
+        return [f"Part I. Facility: {sheet.facility} (lines 1 to 6: give --facilities FILE)"]
+    head = [f"Part I. Facility information: {sheet.facility}"]
+    if not p.listed:
+        head.append(f"  note: facility {sheet.facility} is not in the facilities file: Part I is left blank")
+    rows = [[f.line, _short(f.label, width), part_i_value(f.value), part_i_efile(f)] for f in p.fields]
+    return head + [tabulate(rows, headers=["line", "label", "entry", "e-file"], tablefmt="simple",
+                            disable_numparse=True)]
+
+
+def unlisted_note(run: CreditRun) -> str:
+    names = ", ".join(run.facilities_not_in_ledger)
+    return f"Facilities in the facilities file that no sale names (ignored): {names}." if names else ""
 
 
 def rejected_totals(sheet: Worksheet) -> str:
@@ -173,17 +250,22 @@ def text(run: CreditRun, ruleset: RuleSet) -> str:
     for sheet in run.worksheets:
         year = f", {tax_year_text(sheet.tax_year)}" if sheet.tax_year else ""
         out.append(f"Form 7207 worksheet: facility {sheet.facility}{year}")
-        out.append(f"rules: {run.ruleset.name} {run.ruleset.version} (sha256 {run.ruleset.sha256[:12]})\n")
-        out.append("Part II. Eligible components")
+        out.append(f"rules: {run.ruleset.name} (sha256 {run.ruleset.sha256[:12]})\n")
+        out.extend(part_i_text(run, ruleset, sheet))
+        out.append("\nPart II. Eligible components")
         rows = [[r["line"], _short(r["component"], 45), _short(r["unit"], 30), r["rate"],
                  (r["aggregate"] + " " + r["aggregate_unit"]).strip(), r["phase_out"], r["credit"],
-                 r["credit_whole_dollars"]] for r in part_ii_rows(ruleset, sheet) if r["sales"]]
-        rows.append(["7", "Credit from partnerships, S corporations, estates, trusts", "", "", "", "",
-                     "(not computed)", ""])
-        rows.append(["8a", "Total (lines 1 through 7)", "", "", "", "", money(sheet.total),
-                     grouped(dollars(sheet.total))])
+                 r["credit_whole_dollars"], r["efile"]] for r in part_ii_rows(ruleset, sheet) if r["sales"]]
+        short = {"7": "Credit from partnerships, S corporations, estates, trusts", "8a": "Total (lines 1 through 7)",
+                 "8b": "Allocated to beneficiaries of the estate or trust", "8c": "Estate or trust: line 8a less 8b"}
+        for x in form_lines(ruleset, sheet):
+            if x.part != "II" or (x.line in ("8b", "8c") and x.amount is None):
+                continue  # 8b and 8c: estates and trusts only
+            credit = money(x.amount.exact) if x.amount else "(not computed)"
+            rows.append([x.line, short.get(x.line, _short(x.label, 45)), "", "", "", "", credit,
+                         grouped(x.amount.whole_dollars) if x.amount else "", x.efile])
         out.append(tabulate(rows, headers=["line", "(a) component", "(b) unit", "(c) rate", "(d) aggregate",
-                                           "phase-out", "(e) credit", "(e) $ as filed"],
+                                           "phase-out", "(e) credit", "(e) $ as filed", "e-file (e)"],
                             tablefmt="simple", disable_numparse=True))
         if sheet.vessels:
             out.append("\nPart III. Related offshore wind vessels")
@@ -197,10 +279,12 @@ def text(run: CreditRun, ruleset: RuleSet) -> str:
         if part_iv:
             out.append("\nPart IV. Costs of producing applicable critical minerals")
             labels = _part_iv_labels(ruleset)
-            prow = [[k, _short(labels.get(k, ""), 70), money(v)] for k, v in part_iv.items()]
-            prow.append(["74", "Total costs (to Part II, line 6a, column (d))", money(sum(part_iv.values()))])
-            out.append(tabulate(prow, headers=["line", "mineral and form", "costs incurred"], tablefmt="simple",
-                                disable_numparse=True))
+            lines = filer.form_lines(ruleset)
+            prow = [[k, _short(labels.get(k, ""), 70), money(v), lines.part_iv.get(k, "")] for k, v in part_iv.items()]
+            prow.append(["74", "Total costs (to Part II, line 6a, column (d))", money(sum(part_iv.values())),
+                         lines.part_iv_total.efile])
+            out.append(tabulate(prow, headers=["line", "mineral and form", "costs incurred", "e-file"],
+                                tablefmt="simple", disable_numparse=True))
         noted = [(a, [*flags(a), *cap_notes(a, sheet.lines[a.line].credit.notes)]) for a in sheet.amounts]
         noted = [(a, notes) for a, notes in noted if notes]
         if noted:
@@ -217,6 +301,8 @@ def text(run: CreditRun, ruleset: RuleSet) -> str:
                 base = f" [{value_text(r.base)}]" if r.base else ""
                 out.append(f"  {r.row.where} {_product(r.row)}{base}: {r.outcome}: {reason(r.record)}")
         out.append(f"\n{ROUNDING}\n")
+    if run.facilities_not_in_ledger:
+        out.append(unlisted_note(run))
     if run.outside_year:
         out.append(f"{len(run.outside_year)} sale(s) fall outside {tax_year_text(run.tax_year)} and were not counted.")
     if run.errors:
@@ -266,16 +352,37 @@ def _short(value: str, width: int) -> str:
 def to_csv(run: CreditRun, ruleset: RuleSet) -> str:
     buffer = io.StringIO()
     fields = ["facility", "line", "component", "unit", "rate", "aggregate", "aggregate_unit", "sales",
-              "phase_out", "credit", "credit_whole_dollars", "credit_exact", "status", "product", "settled_by"]
+              "phase_out", "credit", "credit_whole_dollars", "credit_exact", "status", "product", "settled_by",
+              "part", "value", "efile_d", "efile"]
     writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     for sheet in run.worksheets:
+        p = part_i(run, ruleset, sheet)
+        for f in p.fields if p else ():  # Part I: one row per entry, "value" as entered on the form
+            writer.writerow({"facility": sheet.facility, "part": "I", "line": f.line, "component": f.label,
+                             "status": "part_i" if p.listed else "part_i_not_in_file",
+                             "value": part_i_value(f.value), "efile": part_i_efile(f)})
         for row in part_ii_rows(ruleset, sheet):
-            writer.writerow({"facility": sheet.facility, "status": "line",
+            writer.writerow({"facility": sheet.facility, "status": "line", "part": "II",
                              **{k: row[k] for k in fields if k in row and k != "facility"}})
-        writer.writerow({"facility": sheet.facility, "line": "8a", "component": "Total", "status": "total",
-                         "credit": money(sheet.total), "credit_whole_dollars": grouped(dollars(sheet.total)),
-                         "credit_exact": exact(sheet.total)})
+        for x in form_lines(ruleset, sheet):
+            if x.part == "II" and x.line in ("8b", "8c") and x.amount is None:
+                continue  # 8b and 8c: estates and trusts only
+            if x.part == "II":
+                status, label = ("not_computed", x.label) if x.line == "7" else ("total", x.label)
+            else:
+                status, label = f"part_{x.part.lower()}_total", x.label
+            a = x.amount
+            writer.writerow({"facility": sheet.facility, "part": x.part, "line": x.line, "component": label,
+                             "status": status, "efile": x.efile, "credit": money(a.exact) if a else "",
+                             "credit_whole_dollars": grouped(a.whole_dollars) if a else "",
+                             "credit_exact": exact(a.exact) if a else ""})
+        lines = filer.form_lines(ruleset)
+        labels = _part_iv_labels(ruleset)
+        for k, v in sheet.part_iv().items():  # Part IV: costs incurred, line by line
+            writer.writerow({"facility": sheet.facility, "part": "IV", "line": k, "component": labels.get(k, ""),
+                             "status": "part_iv", "aggregate": exact(v), "aggregate_unit": "USD",
+                             "efile": lines.part_iv.get(k, "")})
         for p in sheet.pending:  # not on the form: what each undetermined sale would carry, line by line
             for s in p.at_stake or (None,):
                 writer.writerow({"facility": sheet.facility, "line": s.line if s else "",
@@ -292,12 +399,25 @@ def to_markdown(run: CreditRun, ruleset: RuleSet) -> str:
     out = []
     for sheet in run.worksheets:
         out.append(f"# Form 7207 worksheet: {sheet.facility}\n")
-        out.append(f"Rules {run.ruleset.name} {run.ruleset.version}, sha256 `{run.ruleset.sha256}`.\n")
+        out.append(f"Rules {run.ruleset.name}, sha256 `{run.ruleset.sha256}`.\n")
+        p = part_i(run, ruleset, sheet)
+        if p is not None:
+            out.append("**Part I. Facility information**" + ("" if p.listed else
+                       " (not in the facilities file: left blank)") + "\n")
+            out.append(tabulate([[f.line, f.label, part_i_value(f.value), f"`{part_i_efile(f)}`"] for f in p.fields],
+                                headers=["Line", "Label", "Entry", "e-file"], tablefmt="github",
+                                disable_numparse=True) + "\n")
         rows = [[r["line"], r["component"], r["unit"], r["rate"], (r["aggregate"] + " " + r["aggregate_unit"]).strip(),
-                 r["phase_out"], r["credit"], r["credit_whole_dollars"]] for r in part_ii_rows(ruleset, sheet)]
-        rows.append(["8a", "Total", "", "", "", "", money(sheet.total), grouped(dollars(sheet.total))])
-        out.append(tabulate(rows, headers=["Line", "(a)", "(b)", "(c)", "(d)", "Phase-out", "(e)", "(e) as filed"],
-                            tablefmt="github", disable_numparse=True))
+                 r["phase_out"], r["credit"], r["credit_whole_dollars"], f"`{r['efile']}`"]
+                for r in part_ii_rows(ruleset, sheet)]
+        for x in form_lines(ruleset, sheet):
+            if x.part != "II" or x.line == "7" or x.amount is None:
+                continue
+            label = "Total" if x.line == "8a" else x.label
+            rows.append([x.line, label, "", "", "", "", money(x.amount.exact), grouped(x.amount.whole_dollars),
+                         f"`{x.efile}`"])
+        out.append(tabulate(rows, headers=["Line", "(a)", "(b)", "(c)", "(d)", "Phase-out", "(e)", "(e) as filed",
+                                           "e-file (e)"], tablefmt="github", disable_numparse=True))
         if sheet.pending:
             out.append(f"\n**Undetermined sales ({len(sheet.pending)}; up to {money(pending_total(sheet))} at "
                        "stake)**\n")
@@ -307,6 +427,8 @@ def to_markdown(run: CreditRun, ruleset: RuleSet) -> str:
             out.extend(f"- {r.row.where} `{_product(r.row)}`: {r.outcome}: {reason(r.record)}"
                        for r in sheet.rejected)
         out.append(f"\n{ROUNDING}\n")
+    if run.facilities_not_in_ledger:
+        out.append(unlisted_note(run) + "\n")
     return "\n".join(out) + "\n"
 
 
@@ -357,11 +479,12 @@ def _part_ii(ruleset: RuleSet, sheet: Worksheet) -> tuple[PartIILine, ...]:
         out.append(PartIILine(line, total.credit.column_a, total.credit.column_b, line_rate(ruleset, total),
                               len(total.amounts), R.quantity(total.aggregate, total.unit) if some else None,
                               tuple(R.plain_decimal(p) for p in total.phase_outs),
-                              _money(total.total) if some else None))
+                              _money(total.total) if some else None,
+                              ColumnsEfile(total.credit.efile.get("d", ""), total.credit.efile.get("e", ""))))
     return tuple(out)
 
 
-def _facility(ruleset: RuleSet, sheet: Worksheet) -> FacilityWorksheet:
+def _facility(run: CreditRun, ruleset: RuleSet, sheet: Worksheet) -> FacilityWorksheet:
     vessels = tuple(Vessel(i, sale_of(a.row), R.plain_decimal(a.base.amount.value),
                            *(a.row.roles.get(VESSEL_ROLES[k]) for k in ("name", "purpose", "official_number",
                                                                           "status")))
@@ -372,20 +495,24 @@ def _facility(ruleset: RuleSet, sheet: Worksheet) -> FacilityWorksheet:
         facility=sheet.facility, tax_year=sheet.tax_year, part_ii=_part_ii(ruleset, sheet),
         line_8a=_money(sheet.total), part_iii=vessels,
         part_iii_total=R.plain_decimal(sum((v.sales_price for v in vessels), Decimal(0))) if vessels else None,
-        part_iv=tuple(PartIVLine(k, labels.get(k, ""), R.plain_decimal(v)) for k, v in part_iv.items()),
+        part_iv=tuple(PartIVLine(k, labels.get(k, ""), R.plain_decimal(v), filer.form_lines(ruleset).part_iv.get(k, ""))
+                      for k, v in part_iv.items()),
         line_74=R.plain_decimal(sum(part_iv.values(), Decimal(0))) if part_iv else None,
         sales=tuple(_sale_amount(a) for a in sheet.amounts),
         rejected=tuple(RejectedSale(sale_of(r.row), _decision(r.record), r.base) for r in sheet.rejected),
         undetermined=tuple(PendingSale(sale_of(p.row), _decision(p.record), p.at_stake) for p in sheet.pending),
-        rejected_by_line=tuple(sheet.rejected_totals()))
+        rejected_by_line=tuple(sheet.rejected_totals()), part_i=part_i(run, ruleset, sheet),
+        line_8b=_money(sheet.allocated_to_beneficiaries) if sheet.allocated_to_beneficiaries is not None else None,
+        line_8c=_money(c) if (c := line_8c_of(sheet)) is not None else None,
+        form_lines=tuple(form_lines(ruleset, sheet)))
 
 
 def report(run: CreditRun, ruleset: RuleSet) -> WorksheetReport:
     """The worksheet as the typed JSON form; the reasons of the decisions are added in words."""
     outside: tuple[Sale, ...] = tuple(sale_of(r) for r in run.outside_year)
     return WorksheetReport(run.ruleset, R.software(), run.tax_year,
-                           tuple(_facility(ruleset, s) for s in run.worksheets), run.as_of, outside,
-                           tuple(run.errors))
+                           tuple(_facility(run, ruleset, s) for s in run.worksheets), run.as_of, outside,
+                           tuple(run.errors), facilities_not_in_ledger=run.facilities_not_in_ledger)
 
 
 def to_json(run: CreditRun, ruleset: RuleSet) -> str:

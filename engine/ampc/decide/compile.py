@@ -32,6 +32,7 @@ from durable import engine as durable
 
 from ampc.errors import EngineError
 from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
+from ampc.rules.operators import settled_for_every
 from ampc.rules.units import convert
 
 SCALE = 10**18
@@ -173,7 +174,7 @@ class Compiler:
         key = _key(cmp.fact)
         expected = self.threshold(cmp)
         if expected is UNSTATED:
-            return NEVER  # the law states no threshold for the date: never holds (undetermined)
+            return self._unstated(cmp, negate)
         if fact.type == "bool":
             return {key: (not expected) if negate else expected}
         if fact.type in ("enum", "text"):
@@ -194,6 +195,20 @@ class Compiler:
         else:
             test = self._any([_numeric(key, op, w, f) for w, f in split])
         return {"$and": [{"$ex": {f"{key}__i": 1}}, test]}
+
+    def _unstated(self, cmp: Cmp, negate: bool) -> dict:
+        """A comparison with a threshold the law does not state for the date: it matches only where
+        every threshold in the fact's declared range gives the same result (the bound that settles
+        it), and otherwise never, negated or not (undetermined)."""
+        fact = self.ruleset.facts[cmp.fact]
+        hold, fail = settled_for_every(cmp.op, fact.minimum, fact.maximum)
+        settled = fail if negate else hold
+        if fact.type != "quantity" or settled is None:
+            return NEVER
+        op, bound = settled
+        whole, frac = _split(bound, cmp.fact)
+        key = _key(cmp.fact)
+        return {"$and": [{"$ex": {f"{key}__i": 1}}, _numeric(key, op, whole, frac)]}
 
     def winner(self, family: str, fired: list[str]) -> str | None:
         """The class rule that decides among those that fired: the only one; else, if the declared

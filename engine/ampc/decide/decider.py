@@ -26,7 +26,8 @@ class Decider:
         self._sessions: dict[tuple, Session] = {}
         self._signatures: dict[When, tuple] = {}
         self._in_force_cache: dict[Session, list[Rule]] = {}
-        self._ident: R.RuleSetId | None = None
+        self._idents: dict[str, R.RuleSetId] = {}
+        self._deciding: dict[When, str] = {}
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
 
     def rank(self, family: str, rule_id: str) -> int:
@@ -183,10 +184,10 @@ class Decider:
                 decisive=id(c) in decisive))
         return tuple(out)
 
-    def _considered(self, rr: RuleResult, reached: bool, relevant: bool) -> R.Considered:
+    def _considered(self, rr: RuleResult, reached: bool, relevant: bool, when: When) -> R.Considered:
         rule = rr.rule
         in_force = R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to)
-        cite = {k: str(v) for k, v in rule.cite.items()}
+        cite = {k: str(v) for k, v in rule.cite_for(when).items()}  # as in force for the decision's taxable year
         if not reached:  # an earlier stage settled the product; this rule did not take part
             return R.Considered(rule.id, rule.stage, rule.line, "not_reached", rule.label, cite, rule.text,
                                 rule.where, in_force, relevant=relevant)
@@ -199,7 +200,7 @@ class Decider:
         rs = self.ruleset
         base = dict(product=product, description=description, source=source, inputs=inputs,
                     dates=R.Dates(as_of.sale, as_of.production, as_of.taxable_year, sale_from),
-                    ruleset=self.ident, software=R.software(), facts=self.typed_facts(facts),
+                    ruleset=self.ident_for(as_of), software=R.software(), facts=self.typed_facts(facts),
                     derived=self.typed_facts(derived))
         kind = rs.role("kind")
         family = facts.get(kind)
@@ -212,7 +213,7 @@ class Decider:
         reached = outcome.reached
         near = {r.rule.id for r in relevant([r for r in of_family if rs.stage_kind(r.rule.stage) == "choose"])}
         considered = tuple(self._considered(r, r.rule.stage in reached,
-                                            rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near)
+                                            rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near, as_of)
                            for r in of_family)
         chain = tuple(rid for s in engine.stages_run if s in reached for rid in engine.fired[s])
         flags = tuple(outcome.flags) + tuple(self._review_flags(of_family, reached, fields.get("decided_by", ())))
@@ -220,10 +221,20 @@ class Decider:
 
     @property
     def ident(self) -> R.RuleSetId:
+        """The rule set as loaded, without a decision's edition (an error record, a worksheet)."""
+        return self.ident_for(None)
+
+    def ident_for(self, when: When | None) -> R.RuleSetId:
+        """The rule set, naming the edition of the law that decides a product on these dates."""
         rs = self.ruleset
-        if self._ident is None:
-            self._ident = R.RuleSetId(rs.name, rs.version, rs.sha256, rs.known_on)
-        return self._ident
+        edition = ""
+        if when is not None:
+            if when not in self._deciding:
+                self._deciding[when] = rs.edition_deciding(when)
+            edition = self._deciding[when]
+        if edition not in self._idents:
+            self._idents[edition] = R.RuleSetId(rs.name, rs.sha256, rs.known_on, edition)
+        return self._idents[edition]
 
     def _review_flags(self, of_family: list[RuleResult], reached: set[str],
                       decided_by: tuple[str, ...] = ()) -> list[R.Flag]:
@@ -242,10 +253,11 @@ class Decider:
         seen: set[str] = set()
         for r in of_family:
             for check in r.checks:
-                if r.rule.stage in reached and check.passed is None \
-                        and isinstance(check.expected, R.NotStatedByLaw) and check.cmp.param not in seen:
+                if r.rule.stage in reached and isinstance(check.expected, R.NotStatedByLaw) \
+                        and check.cmp.param not in seen:
                     seen.add(check.cmp.param)
-                    flags.append(R.Flag("not_stated", (r.rule.id,), review=r.rule.review,
+                    kind = "not_stated" if check.passed is None else "not_stated_settled"
+                    flags.append(R.Flag(kind, (r.rule.id,), review=r.rule.review,
                                         param=check.cmp.param, date=check.expected.date))
         return flags
 

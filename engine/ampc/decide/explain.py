@@ -8,7 +8,7 @@ from typing import Any
 
 from ampc.records.record import NotStatedByLaw
 from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet, When, as_when
-from ampc.rules.operators import OPERATORS
+from ampc.rules.operators import OPERATORS, for_every
 from ampc.rules.units import convert
 
 Value = Any  # Decimal | str | bool | frozenset | date; None = not known
@@ -116,8 +116,11 @@ class Explainer:
     def holds(self, cmp: Cmp, facts: dict[str, Value], as_of: dt.date) -> bool | None:
         actual = facts.get(cmp.fact)
         expected = self.expected(cmp, as_of)
-        if actual is None or isinstance(expected, NotStatedByLaw):
+        if actual is None:
             return None
+        if isinstance(expected, NotStatedByLaw):  # decided only where every threshold it could be agrees
+            fact = self.ruleset.facts[cmp.fact]
+            return for_every(cmp.op, actual, fact.minimum, fact.maximum)
         return OPERATORS[cmp.op].test(actual, expected)
 
     def _eval(self, rule: Rule, cond: Cond, facts: dict, as_of: dt.date, out: list, seen: dict,

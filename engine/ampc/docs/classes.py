@@ -70,6 +70,7 @@ def class_tables(ctx: Ctx, rules: list[Rule], page: str) -> list[dict]:
             fact = ctx.rs.facts[f]
             headers.append(cell(fact.label + (f" ({fact.unit})" if fact.unit else "")))
         tables.append({"family": family, "headers": headers, "rows": rows, "order": order,
-                       "reason": md(order.reason) if order else "", "review": md(order.review) if order else "",
+                       "reason": md(order.reason) if order else "",
+                       "review": ctx.reading_title(order.review) if order else "",
                        "open": ctx.reading_link(order.id, page) if order else ""})
     return tables

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ampc.docs.examples import Runner
-from ampc.docs.text import code, link, value
+from ampc.docs.text import code, link, md, value
 from ampc.rules.model import Cmp, RuleSet
 
 INTERPRETATIONS = "reference/interpretations.md"
@@ -34,6 +34,11 @@ class Ctx:
         """A link to the entry of an open reading on the interpretations page, or nothing."""
         anchor = self.reading_of.get(item_id)
         return f"[{words}]({link(from_page, INTERPRETATIONS, anchor)})" if anchor else ""
+
+    def reading_title(self, interpretation_id: str) -> str:
+        """The open question an interpretation id names, in words (empty for none)."""
+        reading = self.rs.interpretations.get(interpretation_id)
+        return md(f"{reading.title} ({interpretation_id})") if reading else md(interpretation_id)
 
     def expected(self, cmp: Cmp) -> str:
         """A condition's threshold as in force on the pages' date, in the fact's unit, in words."""

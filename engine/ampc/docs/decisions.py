@@ -79,8 +79,10 @@ def record_view(ctx: Ctx, ex: Example, page: str, keep: list[str] | None = None,
                              + (f" (see {link})" if link else ""))
     view["facts"] = md(report.facts_text(d))
     rs = d.ruleset
+    edition = ctx.rs.editions.get(rs.edition)
+    decided = f", decided under the edition {md(rs.edition)} ({md(edition.form)})" if edition else ""
     view["footer"] = (f"The law read for a product {md(report.dates_text(d))}; rule set {md(rs.name)} "
-                      f"{md(rs.version)} (sha256 {rs.sha256[:12]}).")
+                      f"(sha256 {rs.sha256[:12]}){decided}.")
     return view
 
 

@@ -19,7 +19,8 @@ CITED = ("Rev. 01-2024", "Rev. 12-2025", "Pub. L. 119-21", "T.D. 10010", "Notice
 
 def editions_of(rs: RuleSet) -> list[tuple[str, str, object, RuleSet]]:
     """(name, label, enacted_by or None, the rule set as that edition reads) for each edition."""
-    return [(name, label, day, edition(rs, day) if day else rs) for name, (label, day) in rs.editions.items()]
+    return [(name, e.label, e.enacted_by, edition(rs, e.enacted_by) if e.enacted_by else rs)
+            for name, e in rs.editions.items()]
 
 
 def page_of(name: str) -> str:

@@ -1,6 +1,7 @@
-"""The interpretations page: every reading the rules declare open (a rule's or a precedence's
-`review:`, the same key that makes a decision carry a review flag), one entry per question, with
-the reading chosen and what it concerns; then the readings chosen and settled (`notes:` alone)."""
+"""The interpretations page: every reading the law leaves open, as definitions/interpretations.yaml
+declares it (the question, what the sources say, the reading chosen, the alternatives, the sources),
+with the rules, precedences and credit lines that apply it (their `review:`, the same key that
+makes a decision carry a review flag); then the readings chosen and settled (`notes:` alone)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ampc.docs.context import INTERPRETATIONS, Ctx
 from ampc.docs.text import cell, code, link, md, slug
-from ampc.rules.model import Precedence, Rule, RuleSet
+from ampc.rules.model import CreditLine, Interpretation, Precedence, Rule, RuleSet
 
 SHOW_ORDER = 8  # a longer precedence is summed up, with a link to its page
 WHEN = {"holds": "the rule holds", "fails": "the rule fails (and decides the outcome)"}
@@ -16,39 +17,35 @@ WHEN = {"holds": "the rule holds", "fails": "the rule fails (and decides the out
 
 @dataclass
 class Reading:
-    """One open question, as recorded (`review:`), and the rules and precedences it concerns."""
+    """One open question and the rules, precedences and credit lines that apply its reading."""
 
-    review: str
+    interpretation: Interpretation
     anchor: str = ""
     rules: list[Rule] = field(default_factory=list)
     precedences: list[Precedence] = field(default_factory=list)
+    credits: list[CreditLine] = field(default_factory=list)
 
 
 def open_readings(rs: RuleSet) -> list[Reading]:
-    """The open readings in the rules' order, one per distinct `review:` text."""
-    by_review: dict[str, Reading] = {}
+    """The declared readings, in the order of definitions/interpretations.yaml."""
+    readings = {iid: Reading(i, "reading-" + slug(iid)) for iid, i in rs.interpretations.items()}
     for rule in rs.rules:
-        if rule.review:
-            by_review.setdefault(rule.review, Reading(rule.review)).rules.append(rule)
+        if rule.review in readings:
+            readings[rule.review].rules.append(rule)
     for prec in rs.precedence:
-        if prec.review:
-            by_review.setdefault(prec.review, Reading(prec.review)).precedences.append(prec)
-    out, seen = [], set()
-    for reading in by_review.values():
-        first = reading.precedences[0].id if reading.precedences and not reading.rules else reading.rules[0].id
-        anchor = "open-" + slug(first)
-        while anchor in seen:
-            anchor += "-x"
-        seen.add(anchor)
-        reading.anchor = anchor
-        out.append(reading)
-    return out
+        if prec.review in readings:
+            readings[prec.review].precedences.append(prec)
+    for credit in rs.credits.values():
+        if credit.review in readings:
+            readings[credit.review].credits.append(credit)
+    return list(readings.values())
 
 
 def anchors(readings: list[Reading]) -> dict[str, str]:
-    """rule or precedence id -> the anchor of its open reading on the interpretations page."""
+    """interpretation, rule or precedence id -> the anchor of its reading on the interpretations page."""
     out = {}
     for reading in readings:
+        out[reading.interpretation.id] = reading.anchor
         for item in (*reading.rules, *reading.precedences):
             out[item.id] = reading.anchor
     return out
@@ -63,20 +60,29 @@ def _order(ctx: Ctx, prec: Precedence, page: str) -> str:
     return f"{len(prec.order)} rules, from {first} to {last}, in {ranked}"
 
 
+def _source(ref: dict) -> str:
+    title = md(ref["title"])
+    return f"[{title}]({ref['href']})" if ref.get("href") else title
+
+
 def page_context(ctx: Ctx, readings: list[Reading]) -> dict:
     page = INTERPRETATIONS
     entries = []
     for reading in readings:
+        i = reading.interpretation
         notes: dict[str, list[str]] = {}
         for r in reading.rules:
             if r.notes:
                 notes.setdefault(r.notes, []).append(ctx.rule_link(r.id, page))
         when = sorted({w for r in reading.rules for w in r.review_when}, key=list(WHEN).index)
         entries.append({
-            "anchor": reading.anchor, "review": md(reading.review),
+            "anchor": reading.anchor, "id": code(i.id), "title": md(i.title), "question": md(i.question),
+            "law": md(i.law), "reading": md(i.reading), "alternatives": [md(a) for a in i.alternatives],
+            "sources": [_source(s) for s in i.sources],
             "rules": [f"{ctx.rule_link(r.id, page)} ({md(r.line)} {md(r.label)})" for r in reading.rules],
             "precedences": [{"id": code(p.id), "family": code(p.family), "reason": md(p.reason),
                              "order": _order(ctx, p, page)} for p in reading.precedences],
+            "credits": [f"line {md(c.line)} ({md(c.column_a)})" for c in reading.credits],
             "notes": [{"rules": ", ".join(ids), "text": md(n)} for n, ids in notes.items()],
             "flagged": "; or when ".join(WHEN[w] for w in when) if reading.rules else "",
         })
@@ -85,5 +91,5 @@ def page_context(ctx: Ctx, readings: list[Reading]) -> dict:
     settled += [{"what": f"precedence {code(p.id)}", "label": cell(p.family), "reading": cell(p.reason)}
                 for p in ctx.rs.precedence if not p.review]
     settled += [{"what": f"credit line {md(c.line)}", "label": cell(c.column_a), "reading": cell(c.notes)}
-                for c in ctx.rs.credits.values() if c.notes]
+                for c in ctx.rs.credits.values() if c.notes and not c.review]
     return {"entries": entries, "settled": settled, "rs": ctx.rs, "as_of": ctx.as_of}

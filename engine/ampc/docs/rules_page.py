@@ -41,6 +41,23 @@ def check_rules(ruleset: RuleSet) -> None:
         raise DocsError("the docs cannot be built:\n  " + "\n  ".join(problems))
 
 
+def citations(rule: Rule) -> list[str]:
+    """Each citation of the rule; one a later act changed, as first enacted and as amended, each with
+    the taxable years it is cited for (the decision records cite the one for their year)."""
+    def one(key: str, value: str) -> str:
+        return f"IRC [{md(value)}](https://www.law.cornell.edu/uscode/text/26/45X)" if key == "irc" else md(value)
+    out = []
+    for key, value in rule.cite.items():
+        later = [a for a in rule.cite_as_amended if key in a.cite]
+        if not later:
+            out.append(one(key, value))
+            continue
+        out.append(f"{one(key, value)} (taxable years beginning on or before {later[0].after.isoformat()}), "
+                   + ", ".join(f"{one(key, a.cite[key])} as amended by {md(a.by)} (taxable years beginning "
+                               f"after {a.after.isoformat()})" for a in later))
+    return out
+
+
 def condition_rows(ctx: Ctx, cond: Cond, prefix: str = "") -> list[dict]:
     """A condition tree as the rows of a clause table, numbered 1, 2, 3.1, 3.2 ... by position."""
     items = [cond] if isinstance(cond, Cmp) else [cond.item] if isinstance(cond, Not) else list(cond.items)
@@ -79,13 +96,13 @@ def rule_view(ctx: Ctx, rule: Rule, page: str) -> dict:
     return {
         "id": rule.id, "code": code(rule.id), "line": rule.line, "label": md(rule.label),
         "stage": rule.stage, "stage_label": md(stage.label if stage else ""), "family": code(rule.family),
-        "text": md(rule.text), "citations": [f"IRC [{md(v)}](https://www.law.cornell.edu/uscode/text/26/45X)"
-                                             if k == "irc" else md(v) for k, v in rule.cite.items()],
+        "text": md(rule.text), "citations": citations(rule),
         "in_force": in_force, "editions": ", ".join(ctx.in_editions(rule.enacted)),
         "concludes": ", ".join(f"{code(k)} = {code(report.value_text(R.typed(v)))}" for k, v in rule.then.items()),
         "rate": rate(ctx, rule), "intro": intro.get(type(rule.when), "this holds"),
         "conditions": condition_rows(ctx, rule.when), "thresholds": threshold_views(ctx, rule),
-        "notes": md(rule.notes), "review": md(rule.review), "open": ctx.reading_link(rule.id, page, "its entry"),
+        "notes": md(rule.notes), "review": ctx.reading_title(rule.review),
+        "open": ctx.reading_link(rule.id, page, "its entry"),
         "precedence": precedence, "source": source,
         "elsewhere": [f"[{md(para.heading)}]({link(page, p.path, para.anchor)}) ({md(p.title)})"
                       for p, para in elsewhere],
@@ -109,7 +126,8 @@ def _paragraph_view(ctx: Ctx, para: Paragraph, page: str, here: list[Rule], rule
         "params": [param_view(ctx, p) for p in para.params],
         "credits": [credit_view(ctx, c) for c in para.credits],
         "open": [{"rule": ctx.rule_link(r.id, page), "here": r.id in rules, "anchor": r.id,
-                  "review": md(r.review), "link": ctx.reading_link(r.id, page, "the question and the reading chosen")}
+                  "review": ctx.reading_title(r.review),
+                  "link": ctx.reading_link(r.id, page, "the question and the reading chosen")}
                  for r in opened],
     }
 
@@ -158,7 +176,7 @@ def page_context(ctx: Ctx, page: Page, rules: list[Rule], cases: list[Example], 
         "cases": [decisions.case_row(c) for c in cases],
         "boundaries": boundaries,
         "precedence": [{"id": p.id, "family": p.family, "order": [ctx.rule_link(r, path) for r in p.order],
-                        "reason": md(p.reason), "review": md(p.review),
+                        "reason": md(p.reason), "review": ctx.reading_title(p.review),
                         "open": ctx.reading_link(p.id, path, "its entry")}
                        for p in rs.precedence if any(r.family == p.family for r in rules)],
     }

@@ -21,7 +21,7 @@ from ampc.docs.outline import Page, build_outline
 from ampc.docs.text import PROJECT, cell, code, md, tidy
 from ampc.errors import ValidationFailed
 from ampc.rules.loader import load_ruleset
-from ampc.rules.model import RuleSet
+from ampc.rules.model import RuleSet, When
 
 MANIFEST = ".generated"  # the files the last run wrote, so a renamed rules file leaves no stale page
 ASSETS = {"ampc.css": "assets/ampc.css"}  # copied from docs/templates/ as they are
@@ -53,7 +53,9 @@ def generate(root: Path | str | None = None, out: Path | str | None = None, *, d
     runner = Runner(ruleset)
     try:
         ctx = Ctx(ruleset, runner, as_of or default_as_of())
-        return _render(ctx, pages, _env(docs / "templates"), Path(ruleset.root), out, docs, cases_root)
+        env = _env(docs / "templates")
+        env.globals["law_on_date"] = law_on_date(ruleset, ctx.as_of)
+        return _render(ctx, pages, env, Path(ruleset.root), out, docs, cases_root)
     finally:
         runner.close()
 
@@ -61,6 +63,14 @@ def generate(root: Path | str | None = None, out: Path | str | None = None, *, d
 def default_as_of() -> dt.date:
     text = os.environ.get("AMPC_DOCS_AS_OF", "")
     return dt.date.fromisoformat(text) if text else dt.date.today()
+
+
+def law_on_date(rs: RuleSet, day: dt.date) -> str:
+    """The edition of the law whose thresholds the pages show: the one deciding a sale on that day
+    in a calendar taxable year, in words."""
+    name = rs.edition_deciding(When(day, day, dt.date(day.year, 1, 1)))
+    found = rs.editions.get(name)
+    return md(f"the edition {name}, {found.form}" if found else "the rules as given")
 
 
 def _env(templates: Path) -> jinja2.Environment:

@@ -74,7 +74,10 @@ def op_words(op: str, passed: bool, is_set: bool = False) -> str:
 def sentence(c: R.Clause) -> str:
     """One clause in words, with its numbers: 'ac_capacity 1,200,000 W is more than 1,000,000 W'."""
     if isinstance(c.threshold, R.NotStatedByLaw):
-        return f"{c.fact} {value_text(c.actual)}: the threshold is {value_text(c.threshold)} ({c.param})"
+        text = f"{c.fact} {value_text(c.actual)}: the threshold is {value_text(c.threshold)} ({c.param})"
+        if c.verdict != "unknown":  # the same for every value the threshold could take
+            text += f"; it {op_words(c.op, c.verdict == 'true')} any value the threshold could take"
+        return text
     if c.verdict == "unknown":
         return f"{c.fact} is not given (needed: {c.fact} {op_words(c.op, True)} {value_text(c.threshold)})"
     return (f"{c.fact} {value_text(c.actual)} "
@@ -179,13 +182,19 @@ def flag_text(flag: R.Flag, d: R.Decision, labels: dict[str, str] | None = None)
         day = flag.date.isoformat() if flag.date else ""
         return (f"{flag.rules[0]}: {name}: not stated in the law for {day}; a decision that turns on it "
                 "stays undetermined")
+    if flag.kind == "not_stated_settled":
+        name = (labels or {}).get(flag.param or "", flag.param or "")
+        day = flag.date.isoformat() if flag.date else ""
+        return (f"{flag.rules[0]}: {name}: not stated in the law for {day}; decided all the same, as every "
+                "value it could take gives the same result")
     raise ValueError(flag.kind)
 
 
 def flag_review(flag: R.Flag) -> str:
-    if flag.kind == "not_stated":
-        return flag.review or "the law states no value for this date"
-    return flag.review
+    """Where a reviewer reads the question: the interpretation it names, on the interpretations page."""
+    if flag.review:
+        return f"the open reading {flag.review} (docs: reference/interpretations.md)"
+    return "the law states no value for this date" if flag.kind.startswith("not_stated") else ""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -302,7 +311,8 @@ def _footer(d: R.Record) -> str:
         when = f"as of {d.dates.sale.isoformat()}"
     else:
         when = f"as of {d.as_of.isoformat()}" if d.as_of else ""
-    return f"  rules: {rs.name} {rs.version} (sha256 {rs.sha256[:12]}{edition})  {when}".rstrip()
+    decided = f", decided under the edition {rs.edition}" if rs.edition else ""
+    return f"  rules: {rs.name} (sha256 {rs.sha256[:12]}{edition}){decided}  {when}".rstrip()
 
 
 # ---------------------------------------------------------------------------------------------------

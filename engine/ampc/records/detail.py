@@ -6,11 +6,14 @@ set, which the record names by its hash. `expand` puts them back from that rule 
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
 import msgspec
 
 from ampc.errors import AmpcError
 from ampc.records import record as R
-from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet
+from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet, When
 
 
 def compact(record: R.Record) -> R.Record:
@@ -39,14 +42,24 @@ def expand(record: R.Record, ruleset: RuleSet) -> R.Record:
                          f"not these ({ruleset.sha256[:12]}): its rule texts cannot be restored (fix: give "
                          "--rules the rule set it was decided under, or write records with --detail full)")
     considered = []
+    when = When(record.dates.sale, record.dates.production, record.dates.taxable_year_begins)
     for c in record.considered:
         rule = ruleset.rule(c.rule)
         words = _clause_words(rule)
         considered.append(msgspec.structs.replace(
-            c, label=rule.label, cite={k: str(v) for k, v in rule.cite.items()}, text=rule.text, source=rule.where,
+            c, label=rule.label, cite=_cite(rule, when, record.ruleset.law_as_enacted_by), text=rule.text,
+            source=rule.where,
             in_force=R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to),
             clauses=tuple(msgspec.structs.replace(x, clause=words.get(x.path, "")) for x in c.clauses)))
     return msgspec.structs.replace(record, considered=tuple(considered))  # still compact: clauses left out
+
+
+def _cite(rule: Rule, when: When, known_on: dt.date | None) -> dict[str, str]:
+    """The rule's citations as the record's decision had them: those in force for its taxable year,
+    under the edition it was decided in (an amendment enacted later was not yet the law's)."""
+    if known_on is not None and any(a.enacted > known_on for a in rule.cite_as_amended):
+        rule = replace(rule, cite_as_amended=tuple(a for a in rule.cite_as_amended if a.enacted <= known_on))
+    return {k: str(v) for k, v in rule.cite_for(when).items()}
 
 
 def _clause_words(rule: Rule) -> dict[str, str]:

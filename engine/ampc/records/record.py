@@ -190,7 +190,9 @@ class Reason(_Frozen):
     winner: str | None = None  # precedence_pending: the class that holds
 
 
-FlagKind = Literal["overlap", "undeclared_overlap", "interpretation", "not_stated"]
+# not_stated: a threshold the law does not state for the date leaves the decision undetermined;
+# not_stated_settled: it does not, because every value the threshold could take gives the same result
+FlagKind = Literal["overlap", "undeclared_overlap", "interpretation", "not_stated", "not_stated_settled"]
 
 
 class Flag(_Frozen):
@@ -199,12 +201,12 @@ class Flag(_Frozen):
 
     kind: FlagKind
     rules: tuple[str, ...]
-    review: str = ""  # the rules' own words on what to review (from the YAML)
+    review: str = ""  # the open reading it turns on: an id of definitions/interpretations.yaml
     note: str = ""  # the reading chosen (a rule's notes, a precedence's reason)
     precedence: str | None = None  # overlap: the declared order that decided
     winner: str | None = None  # overlap: the rule that applies
-    param: str | None = None  # not_stated: the parameter
-    date: dt.date | None = None  # not_stated: the date it is read at
+    param: str | None = None  # not_stated(_settled): the parameter
+    date: dt.date | None = None  # not_stated(_settled): the date it is read at
 
 
 class Dates(_Frozen):
@@ -234,10 +236,13 @@ class Inputs(_Frozen):
 
 
 class RuleSetId(_Frozen):
+    """The rule set read (its name and the content hash of rules/ and definitions/), the edition it
+    was loaded as, and the edition of the law that decided the product."""
+
     name: str
-    version: str
     sha256: str
-    law_as_enacted_by: dt.date | None = None  # the edition; None: every amendment encoded
+    law_as_enacted_by: dt.date | None = None  # the edition loaded; None: every amendment encoded
+    edition: str = ""  # the edition that decided: the earliest holding every rule and value applied
 
 
 class Software(_Frozen):

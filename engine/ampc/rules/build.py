@@ -16,10 +16,13 @@ from ampc.rules import schema as S
 from ampc.rules.model import (
     All,
     AnyOf,
+    CiteAmendment,
     Cmp,
     Cond,
     CreditLine,
+    Edition,
     FactDef,
+    Interpretation,
     Not,
     Param,
     ParamValue,
@@ -53,12 +56,12 @@ class Build:
         self.stages: list[Stage] = []
         self.refusals: dict[str, Refusal] = {}
         self.glossary: dict = {}
+        self.interpretations: dict[str, Interpretation] = {}
         self.credits: dict[str, CreditLine] = {}
         self.credit_specs: list[tuple[Checker, dict]] = []
         self.pending_cmps: list[tuple[Checker, Any, Cmp]] = []  # conditions and conclusions, for resolve
         self.editions: dict = {}
         self.name = ""
-        self.version = ""
 
 
 def build(parsed: Parsed, sha256: str) -> tuple[RuleSet | None, list[Problem]]:
@@ -77,6 +80,14 @@ def build(parsed: Parsed, sha256: str) -> tuple[RuleSet | None, list[Problem]]:
                 if isinstance(spec, dict):
                     b.refusals[str(unit)] = Refusal(str(unit), str(spec.get("instead_of", "")),
                                                     _words(spec.get("reason")))
+        elif doc.kind == "interpretations":
+            for iid, spec in _map(doc.data.get("interpretations")).items():
+                if isinstance(spec, dict):
+                    b.interpretations[str(iid)] = Interpretation(
+                        str(iid), _words(spec.get("title")), _words(spec.get("question")), _words(spec.get("law")),
+                        _words(spec.get("reading")), tuple(_words(a) for a in _list(spec.get("alternatives"))),
+                        tuple(dict(r) for r in _list(spec.get("sources")) if isinstance(r, dict)),
+                        c.at(doc.data["interpretations"], iid))
         elif doc.kind == "glossary":
             for term, spec in _map(doc.data.get("terms")).items():
                 if isinstance(spec, dict):
@@ -89,10 +100,11 @@ def build(parsed: Parsed, sha256: str) -> tuple[RuleSet | None, list[Problem]]:
     if b.problems:
         return None, b.problems
     return RuleSet(
-        name=b.name, version=b.version, root=str(parsed.root), sha256=sha256,
+        name=b.name, root=str(parsed.root), sha256=sha256,
         stages=tuple(b.stages), facts=b.facts, params=b.params, rules=tuple(b.rules),
         precedence=tuple(b.precedence), refusals=b.refusals, sections=tuple(b.sections),
-        glossary=b.glossary, credits=b.credits, ledger=b.ledger, editions=b.editions, roles=roles,
+        glossary=b.glossary, interpretations=b.interpretations, credits=b.credits, ledger=b.ledger,
+        editions=b.editions, roles=roles,
         ledger_roles=ledger_roles), []
 
 
@@ -126,13 +138,14 @@ def date(value: Any) -> dt.date | None:
 
 def _ruleset_file(b: Build, data: dict) -> None:
     b.name = _text(data.get("name"))
-    b.version = str(data.get("version", ""))
     for entry in _list(data.get("stages")):
         if isinstance(entry, dict) and entry.get("kind") in S.STAGE_KINDS:
             b.stages.append(Stage(str(entry.get("name")), entry["kind"], str(entry.get("label", ""))))
     for entry in _list(data.get("editions")):
         if isinstance(entry, dict):
-            b.editions[str(entry.get("name"))] = (_words(entry.get("label", "")), date(entry.get("enacted_by")))
+            b.editions[str(entry.get("name"))] = Edition(
+                _words(entry.get("label", "")), date(entry.get("enacted_by")), _words(entry.get("form", "")),
+                tuple(str(a) for a in _list(entry.get("aliases"))))
 
 
 def _facts_file(b: Build, c: Checker, data: dict, kind: str) -> None:
@@ -161,7 +174,24 @@ def _facts_file(b: Build, c: Checker, data: dict, kind: str) -> None:
             name=str(name), type=ftype, label=_text(spec.get("label")), description=_text(spec.get("description")),
             unit=str(unit or ""), values=tuple(str(v) for v in values), source=str(spec.get("source", "") or ""),
             derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)),
-            computed=spec.get("computed"), role=_role(c, spec, what, S.FACT_ROLES if is_fact else S.LEDGER_ROLES))
+            computed=spec.get("computed"), role=_role(c, spec, what, S.FACT_ROLES if is_fact else S.LEDGER_ROLES),
+            **_range(c, spec, what, str(unit or "")))
+
+
+def _range(c: Checker, spec: dict, what: str, unit: str) -> dict:
+    """The declared bounds of a quantity, in its unit: {minimum, maximum}, each given or not."""
+    bounds = spec.get("range")
+    if not isinstance(bounds, dict) or not unit:
+        return {}
+    out = {}
+    for key, field_name in (("min", "minimum"), ("max", "maximum")):
+        if key in bounds:
+            value = quantity(c, bounds, key, bounds[key], unit, f"{what}: range {key}", bare_ok=False)
+            if value is not BAD:
+                out[field_name] = value
+    if out.get("minimum") is not None and out.get("maximum") is not None and out["minimum"] > out["maximum"]:
+        c.add(bounds, "min", f"{what}: the range's min is above its max", "write min <= max")
+    return out
 
 
 def _role(c: Checker, spec: dict, what: str, roles: dict[str, str]) -> str:
@@ -265,7 +295,38 @@ def _rule(b: Build, c: Checker, spec: Any) -> None:
         text=_words(_text(spec.get("text"))), cite={str(k): str(v) for k, v in cite.items()},
         in_force_from=start, in_force_to=date(in_force.get("to")), when=when, then=dict(then),
         where=c.at(spec, "id"), file=c.path, notes=_words(spec.get("notes") or ""),
-        review=str(spec.get("review", "") or "")))
+        review=str(spec.get("review", "") or ""), cite_as_amended=_cite_as_amended(c, spec, what)))
+
+
+CITE_KEYS = ("instructions", "irc", "form", "regulations", "statute")  # rules.schema.json, $defs/cite
+
+
+def _cite_as_amended(c: Checker, spec: Any, what: str) -> tuple[CiteAmendment, ...]:
+    """The rule's later citations (`cite_as_amended`: one mapping or a list), each replacing some of
+    its `cite` for taxable years beginning after its date. The schema checks their shape; here, that
+    each names a citation and replaces one the rule has."""
+    node = spec.get("cite_as_amended")
+    if node is None:
+        return ()
+    cite = _map(spec.get("cite"))
+    out = []
+    for entry in node if isinstance(node, list) else [node]:
+        after, enacted = date(_map(entry).get("taxable_years_beginning_after")), date(_map(entry).get("enacted"))
+        if not isinstance(entry, dict) or after is None or enacted is None or not isinstance(entry.get("by"), str):
+            continue  # the schema said what is wrong
+        given = {str(k): str(v) for k, v in entry.items() if k in CITE_KEYS}
+        if not given:
+            c.add(entry, None, f"'cite_as_amended' of {what} names no citation",
+                  f"give the citations as amended, by the keys of its cite ({', '.join(map(str, cite))}), "
+                  "e.g. irc: 45X(c)(6)(S)")
+            continue
+        unknown = [k for k in given if k not in cite]
+        if unknown:
+            c.add(entry, unknown[0], f"'cite_as_amended' of {what} replaces '{unknown[0]}', which its cite has not",
+                  f"amend a citation the rule has ({', '.join(map(str, cite))}), or add '{unknown[0]}' to its cite")
+            continue
+        out.append(CiteAmendment(after, str(entry["by"]), enacted, given))
+    return tuple(out)
 
 
 def _cond(b: Build, c: Checker, node: Any, what: str) -> Cond | None:
@@ -323,5 +384,7 @@ def _credit(b: Build, c: Checker, spec: Any) -> None:
         line=line, column_a=str(spec.get("column_a", "")), column_b=str(spec.get("column_b", "")),
         rate=str(rate.get("param", "")) if isinstance(rate, dict) else "", base=dict(base), phase_out=tuple(phases),
         keyed_on=str(spec.get("keyed_on")), cite={str(k): str(v) for k, v in _map(cite).items()},
-        notes=_words(spec.get("notes") or ""), where=c.at(spec, "line"), part=str(spec.get("part", "II")))
+        notes=_words(spec.get("notes") or ""), where=c.at(spec, "line"), part=str(spec.get("part", "II")),
+        review=str(spec.get("review", "") or ""),
+        efile={str(k): str(v) for k, v in _map(spec.get("efile")).items()})
     b.credit_specs.append((c, spec))

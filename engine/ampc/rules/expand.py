@@ -24,6 +24,11 @@ A rule takes every default it does not state itself:
   rule's line. A citation beginning with "(" continues the default's: with `irc: 45X(c)(2)` in the
   defaults, a rule's `irc: (B)` is 45X(c)(2)(B). Any other citation is taken as the rule writes it.
   The citations are listed in the order instructions, irc, form, regulations, statute.
+- `cite_as_amended` (a mapping, or a list of them): the citations a later act changed, for
+  decisions in taxable years beginning after a date (`{taxable_years_beginning_after: 2025-07-04,
+  enacted: 2025-07-04, by: "Pub. L. 119-21, sec. 70514(e)", irc: (S)}`), taken whole like
+  `in_force`; a rule's own or the default's, each citation in it continues the default's `cite`
+  as `cite` does (`irc: (S)` is 45X(c)(6)(S)). The citations it does not name stay the rule's.
 
 A value taken from the defaults keeps the line of the defaults, so a problem with it is reported
 where it is written; the rule's own place (its `where`) stays its `- id:` line.
@@ -39,6 +44,10 @@ the row's `part_iv` and `irc` give {part_iv} and {irc}. The table states:
   cobalt by mass`), the rest of that condition.
 - `subparagraphs`: by the leading paragraph of a row's `irc` ((A) ... (Z)), the `text` its rules
   quote and whatever else all its rows share (the 25 other minerals of (Z): label and purity).
+- `redesignated` (optional; a mapping, or a list in the order enacted): an act that relettered
+  subparagraphs, once for the table: `taxable_years_beginning_after`, `enacted`, `by` and `letters`
+  ({(R): (S), ..., (Z): (AA)}). A row under a relettered subparagraph gets `cite_as_amended`: the
+  citations of `rule.cite` that change when its irc has the new letter ((Z)(iv) becomes (AA)(iv)).
 - `rows`: `id`, `part_iv`, `irc`, `label`, optionally `text`, `notes`, `review`, `review_when`;
   every other column is a condition on the fact it is named after ({is: x, clause: ...}), in the
   order written, after the subparagraph's. A condition on a fact that `rule.when` already tests
@@ -60,10 +69,13 @@ from typing import Any
 from ampc.errors import Problem, did_you_mean, written
 from ampc.rules.yamlio import Located, LocatedList
 
-DEFAULT_KEYS = ("stage", "family", "line", "in_force", "enacted", "cite")
+DEFAULT_KEYS = ("stage", "family", "line", "in_force", "enacted", "cite", "cite_as_amended")
 CITE_ORDER = ("instructions", "irc", "form", "regulations", "statute")
+AMENDED = "cite_as_amended"
+AMENDMENT_KEYS = ("taxable_years_beginning_after", "enacted", "by")  # and the citations it replaces
 TABLE = "minerals"
-TABLE_KEYS = ("rule", "clause_only", "subparagraphs", "rows")
+TABLE_KEYS = ("rule", "clause_only", "subparagraphs", "rows", "redesignated")
+REDESIGNATION_KEYS = (*AMENDMENT_KEYS, "letters")
 TEMPLATE_KEYS = ("cite", "when", "then")
 ROW_KEYS = ("id", "part_iv", "irc", "label", "text", "notes", "review", "review_when")
 SHARED_KEYS = ("text", "label", "notes", "review", "review_when")  # what a subparagraph may give its rows
@@ -100,6 +112,7 @@ class _Expansion:
     def __init__(self, where: str):
         self.path = where
         self.problems: list[Problem] = []
+        self.redesignations: list[Located] = []  # the minerals table's, once read
 
     def at(self, node: Any, key: Any = None) -> str:
         line = node.line_of(key) if isinstance(node, Located) and key is not None else getattr(node, "line", 0)
@@ -143,6 +156,14 @@ class _Expansion:
             if cite is None or isinstance(cite, Located):
                 merged = _cite(cite, base, rule.get("line"))
                 _put(rule, "cite", merged, rule.line_of("cite") if cite is not None else defaults.line_of("cite"))
+        if AMENDED in defaults and AMENDED not in rule:
+            _put(rule, AMENDED, _copy(defaults[AMENDED]), defaults.line_of(AMENDED))
+        amended = rule.get(AMENDED)
+        if isinstance(base, Located) and isinstance(amended, (Located, list)):
+            listed = amended if isinstance(amended, list) else [amended]
+            entries = [_amended(e, base, rule.get("line")) for e in listed]
+            _put(rule, AMENDED, _sequence(entries, amended) if isinstance(amended, list) else entries[0],
+                 rule.line_of(AMENDED))
         return rule
 
     # --- the critical-minerals table -------------------------------------------------------------
@@ -174,12 +195,81 @@ class _Expansion:
                      f"the {TABLE} table needs 'rows:' as a list, and 'clause_only' and 'subparagraphs' as mappings",
                      "write rows: [- {id: ..., part_iv: ..., irc: ...}]")
             return None
+        self.redesignations = self.redesignated(node, paragraphs) if "redesignated" in node else []
         made: list[Located] = []
         for row in rows:
             rule = self.row(row, rows, template, clause_only, paragraphs)
             if rule is not None:
                 made.append(rule)
         return made
+
+    def redesignated(self, node: Located, paragraphs: dict) -> list[Located]:
+        """The table's `redesignated:` (a mapping, or a list of them in the order enacted): an act
+        that relettered subparagraphs, with its date and its `letters` ({(R): (S), ...}); the rules of
+        the rows under a relettered subparagraph cite the new letter from that date (cite_as_amended)."""
+        given = node["redesignated"]
+        out = []
+        known = {str(k) for k in paragraphs}  # and the letters an earlier redesignation gave
+        for entry in given if isinstance(given, list) else [given]:
+            if not isinstance(entry, Located):
+                self.add(node, "redesignated", f"'redesignated' of the {TABLE} table must be a mapping (or a list "
+                         f"of them), not {written(entry)}", "write redesignated: {taxable_years_beginning_after: "
+                         "<date>, enacted: <date>, by: <act>, letters: {(R): (S), ...}}")
+                continue
+            ok = True
+            for key in entry:
+                if key not in REDESIGNATION_KEYS:
+                    self.add(entry, key, f"unknown key '{key}' in 'redesignated' of the {TABLE} table"
+                             f"{did_you_mean(str(key), REDESIGNATION_KEYS)}",
+                             f"it has: {', '.join(REDESIGNATION_KEYS)}")
+                    ok = False
+            for key in REDESIGNATION_KEYS:
+                if key not in entry:
+                    self.add(entry, None, f"'redesignated' of the {TABLE} table is missing '{key}'",
+                             f"add '{key}:' ({', '.join(REDESIGNATION_KEYS)} are all needed)")
+                    ok = False
+            letters = entry.get("letters")
+            if "letters" in entry and not isinstance(letters, Located):
+                self.add(entry, "letters", "'letters' of 'redesignated' must map each old subparagraph to its new "
+                         "one", "write letters: {(R): (S), (S): (T)}")
+                ok = False
+            elif isinstance(letters, Located):
+                for old, new in letters.items():
+                    if str(old) not in known:
+                        self.add(letters, old, f"'letters' of 'redesignated' names {written(old)}, no subparagraph "
+                                 f"of the table{did_you_mean(str(old), [str(k) for k in paragraphs])}",
+                                 "name a subparagraph under subparagraphs, e.g. (R)")
+                        ok = False
+                    if not (isinstance(new, str) and PARAGRAPH.fullmatch(new)):
+                        self.add(letters, old, f"'letters' of 'redesignated': the new letter of {old} is "
+                                 f"{written(new)}, not a subparagraph", "write it as (S)")
+                        ok = False
+            if ok:
+                out.append(entry)
+                known |= {str(v) for v in letters.values()}
+        return out
+
+    def amendments(self, irc: str, template: Located, values: dict) -> list[Located]:
+        """A row's cite_as_amended: for each redesignation of its subparagraph, the citations of the
+        table's rule that change when the row's irc has the new letter."""
+        out = []
+        before = self.fill(template["cite"], values, template, "cite")
+        for entry in self.redesignations:
+            found = PARAGRAPH.match(irc)
+            new = entry["letters"].get(found.group(0)) if found else None
+            if new is None:
+                continue
+            irc = str(new) + irc[found.end():]
+            after = self.fill(template["cite"], {**values, "irc": irc}, template, "cite")
+            amendment = _mapping((), entry)
+            for key in AMENDMENT_KEYS:
+                _put(amendment, key, entry[key], entry.line_of(key))
+            for key, value in after.items():
+                if before.get(key) != value:
+                    _put(amendment, key, value, entry["letters"].line_of(found.group(0)))
+            before = after
+            out.append(amendment)
+        return out
 
     def row(self, row: Any, rows: Any, template: Located, clause_only: dict, paragraphs: dict) -> Located | None:
         if not isinstance(row, Located):
@@ -234,6 +324,9 @@ class _Expansion:
             _put(rule, key, self.fill(source[key], values, source, key), source.line_of(key))
         if "cite" in template:
             _put(rule, "cite", self.fill(template["cite"], values, template, "cite"), row.line_of("irc"))
+            amended = self.amendments(irc, template, values)
+            if amended:
+                _put(rule, AMENDED, _sequence(amended, row), row.line_of("irc"))
         conditions = [self.fill(c, values, template, "when") for c in template["when"]]
         tested = {c.get("fact"): i for i, c in enumerate(conditions) if isinstance(c, dict)}
         for source in (shared, row):
@@ -331,6 +424,21 @@ def _cite(own: Located | None, base: Located, line: Any) -> Located:
     for key in order:
         _put(cite, key, *merged[key])
     return cite
+
+
+def _amended(entry: Any, base: Located, line: Any) -> Any:
+    """One `cite_as_amended` entry with its citations continued over the file's citation base, as
+    `cite` is: with `irc: 45X(c)(6)` in the defaults, an amended `irc: (S)` is 45X(c)(6)(S)."""
+    if not isinstance(entry, Located):
+        return entry
+    out = _mapping((), entry)
+    for key, value in entry.items():
+        if key in CITE_ORDER and isinstance(value, str):
+            value = _line_in(value, line)
+            if value.startswith("(") and isinstance(base.get(key), str):
+                value = _line_in(base[key], line) + value
+        _put(out, key, value, entry.line_of(key))
+    return out
 
 
 def _line_in(value: Any, line: Any) -> Any:

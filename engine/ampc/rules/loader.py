@@ -67,6 +67,9 @@ def edition(ruleset: RuleSet, known_on: dt.date) -> RuleSet:
     # a rule ended by a later law was open-ended in this edition
     rules = tuple(r if r.ended is None or r.ended <= known_on else replace(r, in_force_to=None, ended=None)
                   for r in ruleset.rules if known(r))
+    # a citation amended by a later law was cited as first enacted in this edition
+    rules = tuple(replace(r, cite_as_amended=tuple(a for a in r.cite_as_amended if known(a)))
+                  if r.cite_as_amended else r for r in rules)
     return replace(ruleset, rules=rules, params=params, credits=credits, known_on=known_on)
 
 

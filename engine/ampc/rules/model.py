@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class FactDef:
     bare_number: bool = True  # False: a value must carry its unit (purity: 0.99 is not 0.99 %)
     computed: Any = None  # a formula over other facts ({ratio: [{difference: [a, b]}, a]}); never read
     role: str = ""  # what the code reads it for (schema.FACT_ROLES / LEDGER_ROLES): kind, sale_date, ...
+    minimum: Decimal | None = None  # the range the quantity can take (inclusive), in its unit
+    maximum: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,20 @@ Cond = Union[Cmp, All, AnyOf, Not]  # noqa: UP007 (a runtime alias)
 
 
 @dataclass(frozen=True)
+class CiteAmendment:
+    """Citations that replace some of a rule's `cite` for decisions in taxable years beginning after
+    a date: a later act renumbered what the rule cites (45X(c)(6)(R) became (S)), the rule unchanged."""
+
+    after: dt.date  # taxable years beginning after this date cite as amended
+    by: str  # the act that made the change, e.g. Pub. L. 119-21, sec. 70514(e)
+    enacted: dt.date  # when that act was enacted: an edition of the law before it cites `cite` only
+    cite: dict  # the citations that replace the rule's own, key by key
+
+    def applies(self, when: When | dt.date) -> bool:
+        return as_when(when).taxable_year > self.after
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     stage: str
@@ -137,6 +153,7 @@ class Rule:
     families: tuple[str, ...] = ()
     review_when: tuple[str, ...] = ("holds",)  # when the open reading matters: the rule holds, or fails too
     ended: dt.date | None = None  # when the law that ends it (in_force_to) was enacted
+    cite_as_amended: tuple[CiteAmendment, ...] = ()  # later citations of the same text, by taxable year
 
     def in_force(self, when: When | dt.date) -> bool:
         day = as_when(when).date_for(self.keyed_on)
@@ -151,8 +168,33 @@ class Rule:
         end = f" to {self.in_force_to}" if self.in_force_to else ""
         return f"{key} from {self.in_force_from}{end}"
 
-    def citation(self) -> str:
-        return "; ".join(f"IRC {v}" if k == "irc" else str(v) for k, v in self.cite.items())
+    def cite_for(self, when: When | dt.date | None) -> dict:
+        """The citations in force for a decision at `when`: `cite`, each entry replaced by the
+        amendments for taxable years beginning after their date, in the order written (None: `cite`)."""
+        cite = dict(self.cite)
+        for amendment in self.cite_as_amended:
+            if when is not None and amendment.applies(when):
+                cite.update(amendment.cite)
+        return cite
+
+    def citation(self, when: When | dt.date | None = None) -> str:
+        return "; ".join(f"IRC {v}" if k == "irc" else str(v) for k, v in self.cite_for(when).items())
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """A reading the law leaves open (definitions/interpretations.yaml): what the sources say, the
+    reading the rules apply and those they do not. Rules, precedences and credit lines name it in
+    `review:`, and a decision that turns on it is flagged with its id."""
+
+    id: str
+    title: str
+    question: str
+    law: str
+    reading: str
+    alternatives: tuple[str, ...]
+    sources: tuple[dict, ...]
+    where: str
 
 
 @dataclass(frozen=True)
@@ -194,6 +236,8 @@ class CreditLine:
     notes: str
     where: str
     part: str = "II"
+    review: str = ""  # the open reading the line's amount applies (an interpretation id)
+    efile: dict = field(default_factory=dict)  # column -> IRS e-file (MeF) element: {d: ..., e: ...}
 
     def citation(self) -> str:
         return "; ".join(f"IRC {v}" if k == "irc" else str(v) for k, v in self.cite.items())
@@ -214,10 +258,18 @@ class Section:
     file: str
 
 
+class Edition(NamedTuple):
+    """An edition of the law the rules can be read as (rules/ruleset.yaml `editions`)."""
+
+    label: str
+    enacted_by: dt.date | None  # the rules and parameters enacted by this date; None: all of them
+    form: str  # the revision of Form 7207 and its instructions it goes with
+    aliases: tuple[str, ...] = ()
+
+
 @dataclass
 class RuleSet:
     name: str
-    version: str
     root: str
     sha256: str
     stages: tuple[Stage, ...]
@@ -228,10 +280,11 @@ class RuleSet:
     refusals: dict = field(default_factory=dict)
     sections: tuple[Section, ...] = ()
     glossary: dict = field(default_factory=dict)
+    interpretations: dict[str, Interpretation] = field(default_factory=dict)
     credits: dict[str, CreditLine] = field(default_factory=dict)
     ledger: dict[str, FactDef] = field(default_factory=dict)
     known_on: dt.date | None = None  # the edition: the law as enacted by this date (None: all of it)
-    editions: dict = field(default_factory=dict)  # name -> (label, enacted_by date or None)
+    editions: dict[str, Edition] = field(default_factory=dict)  # name -> edition, earliest first
     roles: dict[str, str] = field(default_factory=dict)  # role -> the fact that holds it
     ledger_roles: dict[str, str] = field(default_factory=dict)  # role -> the ledger column that holds it
 
@@ -262,8 +315,28 @@ class RuleSet:
     def order_for(self, family: str) -> Precedence | None:
         return next((p for p in self.precedence if p.family == family), None)
 
+    def edition_named(self, name: str) -> str | None:
+        """The edition a name or alias names (`current`: the latest), or None."""
+        if name in self.editions:
+            return name
+        return next((n for n, e in self.editions.items() if name in e.aliases), None)
+
+    def edition_holding(self, enacted: dt.date | None) -> str:
+        """The earliest edition that holds an item enacted on that date (None: the first edition)."""
+        for name, e in self.editions.items():
+            if enacted is None or e.enacted_by is None or enacted <= e.enacted_by:
+                return name
+        return next(reversed(self.editions), "")
+
+    def edition_deciding(self, when: When) -> str:
+        """The edition of the law that decides a product on these dates: the earliest that holds every
+        rule and parameter value in force on them."""
+        dates = [r.enacted for r in self.rules if r.enacted and r.in_force(when)]
+        dates += [p.enacted for p in self.params.values() if p.enacted and p.at(when) is not None]
+        return self.edition_holding(max(dates) if dates else None)
+
     def ident(self) -> dict:
-        ident = {"name": self.name, "version": self.version, "sha256": self.sha256}
+        ident = {"name": self.name, "sha256": self.sha256}
         if self.known_on:
             ident["law_as_enacted_by"] = self.known_on.isoformat()
         return ident

@@ -17,7 +17,7 @@ RULESET_FILE = "ruleset.yaml"
 class Doc:
     """One parsed file: its kind (a schema of ampc/rules/schemas/), its path as shown, its data."""
 
-    kind: str  # ruleset | rules | facts | ledger | units | glossary
+    kind: str  # ruleset | rules | facts | ledger | units | glossary | interpretations
     path: str  # relative to the root, e.g. rules/part_ii/line_03_inverters.yaml
     data: Any  # Located mappings and LocatedLists, as yamlio reads them
 
@@ -49,14 +49,15 @@ def parse(root: Path) -> Parsed:
         _read(out, "ruleset", ruleset)
     else:
         out.problems.append(Problem(_rel(root, ruleset), "missing",
-                                    "create rules/ruleset.yaml with name, version and stages"))
+                                    "create rules/ruleset.yaml with name and stages"))
     fact_files = sorted((root / "definitions" / "facts").glob("*.y*ml"))
     if not fact_files:
         out.problems.append(Problem("definitions/facts/", "no fact files",
                                     "define the fact vocabulary in definitions/facts/*.yaml, each with 'facts:'"))
     for path in fact_files:
         _read(out, "facts", path)
-    for kind, name in (("units", "units.yaml"), ("ledger", "ledger.yaml"), ("glossary", "glossary.yaml")):
+    for kind, name in (("units", "units.yaml"), ("ledger", "ledger.yaml"), ("glossary", "glossary.yaml"),
+                       ("interpretations", "interpretations.yaml")):
         if (root / "definitions" / name).is_file():
             _read(out, kind, root / "definitions" / name)
     for path in sorted((root / "rules").rglob("*.y*ml")):

@@ -75,6 +75,7 @@ def check(b: Build) -> None:
     _precedence(b)
     _credits(b)
     _formulas(b)
+    _reviews(b)
 
 
 def _families(b: Build) -> None:
@@ -85,6 +86,29 @@ def _families(b: Build) -> None:
             b.problems.append(Problem(first.where, f"family '{fam}' is not a value of the fact '{component.name}' "
                                       "(the fact with role kind)",
                                       f"add it to the values of the fact '{component.name}' in definitions/facts/"))
+
+
+def _reviews(b: Build) -> None:
+    """Each `review:` names a declared interpretation, and each interpretation is applied somewhere."""
+    known = sorted(b.interpretations)
+    named: set[str] = set()
+    items = [(f"rule '{r.id}'", r.review, r.where) for r in b.rules]
+    items += [(f"precedence '{p.id}'", p.review, p.where) for p in b.precedence]
+    items += [(f"credit line '{c.line}'", c.review, c.where) for c in b.credits.values()]
+    for what, review, where in items:
+        if not review:
+            continue
+        named.add(review)
+        if review not in b.interpretations:
+            b.problems.append(Problem(where, f"{what} names the reading '{review}' in review:, which "
+                                      f"definitions/interpretations.yaml does not declare{did_you_mean(review, known)}",
+                                      "declare it there (title, question, law, reading, alternatives, sources) "
+                                      "or name a declared one"))
+    for iid, reading in b.interpretations.items():
+        if iid not in named:
+            b.problems.append(Problem(reading.where, f"the interpretation '{iid}' is applied by no rule, "
+                                      "precedence or credit line",
+                                      f"add 'review: {iid}' to what applies it, or remove it"))
 
 
 def _precedence(b: Build) -> None:
