@@ -6,13 +6,14 @@ The products are those of examples/catalog_2025_amendments.yaml, which is also c
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from ampc.credit.compute import compute, load
-from ampc.credit.worksheet import arithmetic
+from ampc.credit.worksheet import arithmetic, text, to_json
 from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_rows
 from ampc.io.catalog import read_catalog
@@ -155,3 +156,31 @@ def test_the_example_catalog_shows_each_change(ruleset):
                                                            decisions["BLADE-SOLD-2028"])
     assert [f.kind for f in decisions["INV-FY-2025"].flags] == ["not_stated"]
     assert decisions["INV-FY-2025"].dates.taxable_year_begins == dt.date(2025, 10, 1)
+
+
+# The open reading minerals.phase_out_by_production: only the minerals' own schedule applies; an
+# amount is flagged exactly where the general schedule by year of sale would give a smaller share.
+@pytest.mark.parametrize("produced,sold,share,flagged", [("2029-06-30", "2029-12-31", 100, False),
+                                                         ("2029-06-30", "2030-01-01", 100, True),
+                                                         ("2030-12-31", "2032-12-31", 100, True),
+                                                         ("2031-06-30", "2031-09-01", 75, True),
+                                                         ("2033-06-30", "2033-09-01", 25, True)])
+def test_a_mineral_sold_after_2029_is_flagged_for_the_reading_it_turns_on(ruleset, tmp_path, produced, sold,
+                                                                           share, flagged):
+    result = run(ruleset, tmp_path, f"F,LIOH-2031,1,{sold},{produced},1000000 USD\n")
+    [amount] = line(result, "6a").amounts
+    assert amount.phase_out.percent == Decimal(share)
+    assert amount.review == ("minerals.phase_out_by_production" if flagged else "")
+    [sheet] = json.loads(to_json(result, ruleset))["worksheets"]
+    [sale] = [s for s in sheet["sales"] if s["line"] == "6a"]
+    assert sale.get("review", "") == amount.review  # the JSON worksheet carries it
+    assert ("open reading minerals.phase_out_by_production" in text(result, ruleset)) is flagged
+
+
+def test_the_worksheet_names_the_edition_that_decided_its_sales(ruleset, tmp_path):
+    old = run(ruleset, tmp_path, "F,COAL-2026,1,2024-07-01,2024-06-01,400000 USD\n")  # no 2025 rule in force
+    new = run(ruleset, tmp_path, "F,COAL-2026,1,2026-07-01,2026-06-01,400000 USD\n")
+    assert "; decided under the edition 2024-01\n" in text(old, ruleset)
+    assert "; decided under the edition 2025-12\n" in text(new, ruleset)
+    [sheet] = new.worksheets
+    assert {a.record.ruleset.edition for a in sheet.amounts} == {"2025-12"}

@@ -71,6 +71,7 @@ def freeze(ruleset) -> dict:
             "in_force_from": _value(r.in_force_from), "in_force_to": _value(r.in_force_to),
             "keyed_on": r.keyed_on, "when": _cond(r.when), "then": [[k, _value(v)] for k, v in r.then.items()],
             "notes": r.notes, "review": r.review, "review_when": list(r.review_when),
+            "review_if": _cond(r.review_if) if r.review_if else None,
             "enacted": _value(r.enacted), "ended": _value(r.ended)})
     precedence = [{"id": p.id, "family": p.family, "order": list(p.order), "reason": p.reason,
                    "review": p.review} for p in ruleset.precedence]

@@ -98,6 +98,19 @@ def _usd(rate: R.Quantity, base: R.Quantity) -> Decimal:
     return Decimal((reg.Quantity(rate.value, rate.unit) * reg.Quantity(base.value, base.unit)).to(USD).magnitude)
 
 
+def review_of(ruleset: RuleSet, credit: CreditLine, phase: PhaseOutShare | None, when: When) -> str:
+    """The open reading an amount turns on: the line's `review:`, where the schedule the reading sets
+    aside (`review_against:`) would give a smaller share than the one applied; every amount of the
+    line where the line names no such schedule."""
+    if not credit.review:
+        return ""
+    if not credit.review_against:
+        return credit.review
+    other = ruleset.params[credit.review_against].at(when)
+    applied = phase.percent if phase is not None else Decimal(100)
+    return credit.review if other is not None and other < applied else ""
+
+
 def after_phase_out(money: Decimal, phase: PhaseOutShare | None) -> Decimal:
     """Column (c) x column (d), times the phase-out percentage where one applies; exact."""
     return money if phase is None else money * phase.percent / 100
@@ -261,7 +274,8 @@ class Calculator:
         exact = after_phase_out(before, phase)
         booked = sale.roles.get(CLAIMED_LINE)
         claimed = Claimed(booked, line) if booked and booked.lower() != line.lower() else None
-        return Amount(sale, decision, line, base, rate, before, phase, exact, claimed)
+        return Amount(sale, decision, line, base, rate, before, phase, exact, claimed,
+                      review_of(self.ruleset, credit, phase, when))
 
     def at_stake(self, product: Row, sale: Row, decision: R.Decision, when: When) -> tuple[Stake, ...]:
         """The base and credit an undetermined sale would carry on each line it may meet."""

@@ -136,6 +136,7 @@ class Amount:
     phase_out: PhaseOutShare | None  # None where no phase-out schedule applies
     credit: Decimal  # USD, exact
     claimed: Claimed | None = None
+    review: str = ""  # the open reading (an interpretation id) that this amount turns on
 
 
 @dataclass

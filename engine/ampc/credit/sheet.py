@@ -60,6 +60,7 @@ class SaleAmount(_Frozen):
     credit: Decimal  # USD, exact
     decision: DecisionRef
     claimed: Claimed | None = None
+    review: str = ""  # the open reading it turns on (definitions/interpretations.yaml), if any
 
 
 class RejectedSale(_Frozen):

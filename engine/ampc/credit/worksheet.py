@@ -108,7 +108,11 @@ def cap_notes(a: Amount, credit_notes: str = "") -> list[str]:
 
 def flags(a: Amount) -> list[str]:
     c = a.claimed
-    return [f"booked to line {c.claimed}, but the product meets line {c.met}: entered on {c.met}"] if c else []
+    out = [f"booked to line {c.claimed}, but the product meets line {c.met}: entered on {c.met}"] if c else []
+    if a.review:
+        out.append(f"flagged for review: the amount applies the open reading {a.review} "
+                   "(docs: reference/interpretations.md)")
+    return out
 
 
 def problem_text(p: R.Problem) -> str:
@@ -245,12 +249,19 @@ def _product(row) -> str:
 # ---------------------------------------------------------------------------------------------------
 # text, CSV, Markdown, one line explained
 
+def editions_text(sheet: Worksheet) -> str:
+    """The editions of the law that decided the worksheet's sales, as their records name them."""
+    records = [a.record for a in sheet.amounts] + [r.record for r in sheet.rejected] + [p.record for p in sheet.pending]
+    names = sorted({r.ruleset.edition for r in records if r.ruleset.edition})
+    return f"; decided under the edition {', '.join(names)}" if names else ""
+
+
 def text(run: CreditRun, ruleset: RuleSet) -> str:
     out = []
     for sheet in run.worksheets:
         year = f", {tax_year_text(sheet.tax_year)}" if sheet.tax_year else ""
         out.append(f"Form 7207 worksheet: facility {sheet.facility}{year}")
-        out.append(f"rules: {run.ruleset.name} (sha256 {run.ruleset.sha256[:12]})\n")
+        out.append(f"rules: {run.ruleset.name} (sha256 {run.ruleset.sha256[:12]}){editions_text(sheet)}\n")
         out.extend(part_i_text(run, ruleset, sheet))
         out.append("\nPart II. Eligible components")
         rows = [[r["line"], _short(r["component"], 45), _short(r["unit"], 30), r["rate"],
@@ -399,7 +410,7 @@ def to_markdown(run: CreditRun, ruleset: RuleSet) -> str:
     out = []
     for sheet in run.worksheets:
         out.append(f"# Form 7207 worksheet: {sheet.facility}\n")
-        out.append(f"Rules {run.ruleset.name}, sha256 `{run.ruleset.sha256}`.\n")
+        out.append(f"Rules {run.ruleset.name}, sha256 `{run.ruleset.sha256}`{editions_text(sheet)}.\n")
         p = part_i(run, ruleset, sheet)
         if p is not None:
             out.append("**Part I. Facility information**" + ("" if p.listed else
@@ -466,7 +477,7 @@ def _decision(d: R.Decision) -> DecisionRef:
 
 def _sale_amount(a: Amount) -> SaleAmount:
     return SaleAmount(sale_of(a.row), a.line, a.base, a.rate, R.plain_decimal(a.before_phase_out), a.phase_out,
-                      R.plain_decimal(a.credit), _decision(a.record), a.claimed)
+                      R.plain_decimal(a.credit), _decision(a.record), a.claimed, a.review)
 
 
 def _part_ii(ruleset: RuleSet, sheet: Worksheet) -> tuple[PartIILine, ...]:

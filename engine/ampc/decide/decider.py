@@ -216,7 +216,8 @@ class Decider:
                                             rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near, as_of)
                            for r in of_family)
         chain = tuple(rid for s in engine.stages_run if s in reached for rid in engine.fired[s])
-        flags = tuple(outcome.flags) + tuple(self._review_flags(of_family, reached, fields.get("decided_by", ())))
+        flags = tuple(outcome.flags) + tuple(self._review_flags(of_family, reached, fields.get("decided_by", ()),
+                                                                facts, as_of))
         return R.Decision(**base, **fields, chain=chain, considered=considered, flags=flags)
 
     @property
@@ -236,13 +237,16 @@ class Decider:
             self._idents[edition] = R.RuleSetId(rs.name, rs.sha256, rs.known_on, edition)
         return self._idents[edition]
 
-    def _review_flags(self, of_family: list[RuleResult], reached: set[str],
-                      decided_by: tuple[str, ...] = ()) -> list[R.Flag]:
-        """A flag for every rule with an open reading that decided it, and for thresholds not stated."""
+    def _review_flags(self, of_family: list[RuleResult], reached: set[str], decided_by: tuple[str, ...],
+                      facts: dict, when: When) -> list[R.Flag]:
+        """A flag for every rule with an open reading that decided it (on facts that meet its
+        review_if, where it has one), and for thresholds not stated."""
         rs = self.ruleset
         by_review: dict[str, list[RuleResult]] = {}
         for r in of_family:
             if r.rule.stage not in reached or not r.rule.review:
+                continue
+            if r.rule.review_if is not None and self.explainer.test(r.rule, r.rule.review_if, facts, when) is not True:
                 continue
             if (r.result is True and "holds" in r.rule.review_when) or (r.result is False and (
                     rs.stage_kind(r.rule.stage) == "require"

@@ -77,6 +77,10 @@ class Explainer:
             return tuple(convert(v, param.unit, fact.unit) for v in value)
         return convert(value, param.unit, fact.unit)
 
+    def test(self, rule: Rule, cond: Cond, facts: dict[str, Value], as_of: dt.date) -> bool | None:
+        """A condition's three-valued result on the facts (a rule's review_if)."""
+        return self._eval(rule, cond, facts, as_of, [], {}, "")
+
     def evaluate(self, rule: Rule, facts: dict[str, Value], as_of: dt.date) -> RuleResult:
         checks: list[Check] = []
         seen: dict[int, tuple[bool | None, Check | None]] = {}

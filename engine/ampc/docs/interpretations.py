@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ampc.docs.context import INTERPRETATIONS, Ctx
 from ampc.docs.text import cell, code, link, md, slug
-from ampc.rules.model import CreditLine, Interpretation, Precedence, Rule, RuleSet
+from ampc.rules.model import All, Cmp, CreditLine, Interpretation, Not, Precedence, Rule, RuleSet
 
 SHOW_ORDER = 8  # a longer precedence is summed up, with a link to its page
 WHEN = {"holds": "the rule holds", "fails": "the rule fails (and decides the outcome)"}
@@ -60,6 +60,23 @@ def _order(ctx: Ctx, prec: Precedence, page: str) -> str:
     return f"{len(prec.order)} rules, from {first} to {last}, in {ranked}"
 
 
+def _flagged(when: list[str], only: list[str]) -> str:
+    text = "; or when ".join(WHEN[w] for w in when)
+    return text + (f", and only for a product where {' or '.join(only)}" if only else "")
+
+
+def _only_if(cond) -> str:
+    """A rule's review_if in words: its comparisons as written (fact, operator, value)."""
+    if isinstance(cond, Cmp):
+        value = cond.param or cond.literal
+        shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return f"{code(cond.fact)} {cond.op.replace('_', ' ')} {md(shown)}"
+    if isinstance(cond, Not):
+        return f"not ({_only_if(cond.item)})"
+    joiner = " and " if isinstance(cond, All) else " or "
+    return "(" + joiner.join(_only_if(c) for c in cond.items) + ")"
+
+
 def _source(ref: dict) -> str:
     title = md(ref["title"])
     return f"[{title}]({ref['href']})" if ref.get("href") else title
@@ -75,6 +92,7 @@ def page_context(ctx: Ctx, readings: list[Reading]) -> dict:
             if r.notes:
                 notes.setdefault(r.notes, []).append(ctx.rule_link(r.id, page))
         when = sorted({w for r in reading.rules for w in r.review_when}, key=list(WHEN).index)
+        only = sorted({_only_if(r.review_if) for r in reading.rules if r.review_if is not None})
         entries.append({
             "anchor": reading.anchor, "id": code(i.id), "title": md(i.title), "question": md(i.question),
             "law": md(i.law), "reading": md(i.reading), "alternatives": [md(a) for a in i.alternatives],
@@ -84,7 +102,7 @@ def page_context(ctx: Ctx, readings: list[Reading]) -> dict:
                              "order": _order(ctx, p, page)} for p in reading.precedences],
             "credits": [f"line {md(c.line)} ({md(c.column_a)})" for c in reading.credits],
             "notes": [{"rules": ", ".join(ids), "text": md(n)} for n, ids in notes.items()],
-            "flagged": "; or when ".join(WHEN[w] for w in when) if reading.rules else "",
+            "flagged": _flagged(when, only) if reading.rules else "",
         })
     settled = [{"what": ctx.rule_link(r.id, page), "label": cell(f"{r.line} {r.label}"), "reading": cell(r.notes)}
                for r in ctx.rs.rules if r.notes and not r.review]

@@ -287,6 +287,7 @@ def _rule(b: Build, c: Checker, spec: Any) -> None:
     families = tuple(str(f) for f in family) if isinstance(family, list) else (str(family),)
     keyed = in_force.get("keyed_on", "sale")
     review_when = spec.get("review_when", ["holds"])
+    review_if = _cond(b, c, spec["review_if"], f"{what}, review_if") if "review_if" in spec else None
     b.rules.append(Rule(
         id=rid, stage=str(spec.get("stage", "")), family=families[0] if len(families) == 1 else "+".join(families),
         families=families, keyed_on=keyed if keyed in S.KEYED_ON else "sale", enacted=date(spec.get("enacted")),
@@ -295,7 +296,7 @@ def _rule(b: Build, c: Checker, spec: Any) -> None:
         text=_words(_text(spec.get("text"))), cite={str(k): str(v) for k, v in cite.items()},
         in_force_from=start, in_force_to=date(in_force.get("to")), when=when, then=dict(then),
         where=c.at(spec, "id"), file=c.path, notes=_words(spec.get("notes") or ""),
-        review=str(spec.get("review", "") or ""), cite_as_amended=_cite_as_amended(c, spec, what)))
+        review=str(spec.get("review", "") or ""), review_if=review_if, cite_as_amended=_cite_as_amended(c, spec, what)))
 
 
 CITE_KEYS = ("instructions", "irc", "form", "regulations", "statute")  # rules.schema.json, $defs/cite
@@ -386,5 +387,6 @@ def _credit(b: Build, c: Checker, spec: Any) -> None:
         keyed_on=str(spec.get("keyed_on")), cite={str(k): str(v) for k, v in _map(cite).items()},
         notes=_words(spec.get("notes") or ""), where=c.at(spec, "line"), part=str(spec.get("part", "II")),
         review=str(spec.get("review", "") or ""),
+        review_against=str(_map(spec.get("review_against")).get("param", "")),
         efile={str(k): str(v) for k, v in _map(spec.get("efile")).items()})
     b.credit_specs.append((c, spec))

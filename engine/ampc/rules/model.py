@@ -152,6 +152,7 @@ class Rule:
     enacted: dt.date | None = None
     families: tuple[str, ...] = ()
     review_when: tuple[str, ...] = ("holds",)  # when the open reading matters: the rule holds, or fails too
+    review_if: Cond | None = None  # and only on facts that meet this condition
     ended: dt.date | None = None  # when the law that ends it (in_force_to) was enacted
     cite_as_amended: tuple[CiteAmendment, ...] = ()  # later citations of the same text, by taxable year
 
@@ -237,6 +238,7 @@ class CreditLine:
     where: str
     part: str = "II"
     review: str = ""  # the open reading the line's amount applies (an interpretation id)
+    review_against: str = ""  # the schedule the reading sets aside: flagged where it would give less
     efile: dict = field(default_factory=dict)  # column -> IRS e-file (MeF) element: {d: ..., e: ...}
 
     def citation(self) -> str:
@@ -331,8 +333,10 @@ class RuleSet:
     def edition_deciding(self, when: When) -> str:
         """The edition of the law that decides a product on these dates: the earliest that holds every
         rule and parameter value in force on them."""
-        dates = [r.enacted for r in self.rules if r.enacted and r.in_force(when)]
-        dates += [p.enacted for p in self.params.values() if p.enacted and p.at(when) is not None]
+        in_force = [r for r in self.rules if r.in_force(when)]
+        used = {pid for r in in_force for pid in params_of(r.when)}
+        dates = [r.enacted for r in in_force if r.enacted]
+        dates += [p.enacted for pid in used for p in [self.params[pid]] if p.enacted and p.at(when) is not None]
         return self.edition_holding(max(dates) if dates else None)
 
     def ident(self) -> dict:
@@ -340,6 +344,15 @@ class RuleSet:
         if self.known_on:
             ident["law_as_enacted_by"] = self.known_on.isoformat()
         return ident
+
+
+def params_of(cond: Cond) -> list[str]:
+    """The parameters a condition compares with."""
+    if isinstance(cond, Cmp):
+        return [cond.param] if cond.param else []
+    if isinstance(cond, Not):
+        return params_of(cond.item)
+    return [p for item in cond.items for p in params_of(item)]
 
 
 def is_number(value: Any) -> bool:

@@ -65,7 +65,9 @@ def check(b: Build) -> None:
         fixed = _check_cmp(b, c, node, cmp)
         if fixed is not None:
             resolved[id(cmp)] = fixed
-    b.rules = [replace(rule, when=_replace_cmps(rule.when, resolved)) for rule in b.rules]
+    b.rules = [replace(rule, when=_replace_cmps(rule.when, resolved),
+                       review_if=_replace_cmps(rule.review_if, resolved) if rule.review_if else None)
+               for rule in b.rules]
     for rule in b.rules:
         if rule.stage not in stage_names:
             b.problems.append(Problem(rule.where, f"rule '{rule.id}' names unknown stage '{rule.stage}'"
@@ -249,7 +251,8 @@ def _credits(b: Build) -> None:
         if line_values and credit.line not in line_values:
             c.add(spec, "line", f"credit line '{credit.line}' is not a Form 7207 line",
                   f"use one of {', '.join(line_values)}")
-        for key, pid in (("rate", credit.rate), *(("phase_out", p.param) for p in credit.phase_out)):
+        for key, pid in (("rate", credit.rate), *(("phase_out", p.param) for p in credit.phase_out),
+                         ("review_against", credit.review_against)):
             if pid and pid not in b.params:
                 c.add(spec, key, f"credit line '{credit.line}': unknown parameter '{pid}'"
                       f"{did_you_mean(pid, b.params)}", "define it under 'parameters:' as {param: <id>}")
