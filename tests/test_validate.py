@@ -131,6 +131,11 @@ def test_the_schemas_and_the_code_name_the_same_roles_and_operators():
     ("rules/ruleset.yaml", r"kind: derive\b", "kind: derived", ["a stage has unknown kind 'derived'"], "kind: derived"),
     ("rules/ruleset.yaml", r"enacted_by: 2024-01-31", "enacted_by: 2024-01-32",
      ["'enacted_by' of an edition is not a date: '2024-01-32'", "YYYY-MM-DD"], "enacted_by: 2024-01-32"),
+    ("definitions/form_lines.yaml", r"^    efile: AdvncMfrPrdCrOthEntitiesAmt\n",
+     "    efil: AdvncMfrPrdCrOthEntitiesAmt\n",
+     ["unknown key 'efil' in line '7'", "did you mean 'efile'"], "efil: AdvncMfrPrdCrOthEntitiesAmt"),
+    ("definitions/interpretations.yaml", r"^(  eam\.list:\n(?:    .*\n)*?)    reading: ", r"\1    readng: ",
+     ["unknown key 'readng'", "did you mean 'reading'"], "readng: "),
 ])
 def test_a_definitions_file_of_the_wrong_shape_is_reported_at_its_line(tree, path, pattern, repl, words, anchor):
     """The JSON Schemas check definitions/ and the rule set file too; the problem names the line of the

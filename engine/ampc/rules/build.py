@@ -80,6 +80,8 @@ def build(parsed: Parsed, sha256: str) -> tuple[RuleSet | None, list[Problem]]:
                 if isinstance(spec, dict):
                     b.refusals[str(unit)] = Refusal(str(unit), str(spec.get("instead_of", "")),
                                                     _words(spec.get("reason")))
+        elif doc.kind in ("facilities", "form_lines"):
+            continue  # the worksheet's own declarations, read by ampc/credit/filer.py (checked by their schemas)
         elif doc.kind == "interpretations":
             for iid, spec in _map(doc.data.get("interpretations")).items():
                 if isinstance(spec, dict):

@@ -17,7 +17,7 @@ RULESET_FILE = "ruleset.yaml"
 class Doc:
     """One parsed file: its kind (a schema of ampc/rules/schemas/), its path as shown, its data."""
 
-    kind: str  # ruleset | rules | facts | ledger | units | glossary | interpretations
+    kind: str  # ruleset | rules | facts | ledger | units | glossary | interpretations | facilities | form_lines
     path: str  # relative to the root, e.g. rules/part_ii/line_03_inverters.yaml
     data: Any  # Located mappings and LocatedLists, as yamlio reads them
 
@@ -57,7 +57,8 @@ def parse(root: Path) -> Parsed:
     for path in fact_files:
         _read(out, "facts", path)
     for kind, name in (("units", "units.yaml"), ("ledger", "ledger.yaml"), ("glossary", "glossary.yaml"),
-                       ("interpretations", "interpretations.yaml")):
+                       ("interpretations", "interpretations.yaml"), ("facilities", "facilities.yaml"),
+                       ("form_lines", "form_lines.yaml")):
         if (root / "definitions" / name).is_file():
             _read(out, kind, root / "definitions" / name)
     for path in sorted((root / "rules").rglob("*.y*ml")):

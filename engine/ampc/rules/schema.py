@@ -13,7 +13,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 # The kinds of file and their schemas; common.schema.json holds what they share.
-KINDS = ("ruleset", "rules", "facts", "ledger", "units", "glossary", "interpretations")
+KINDS = ("ruleset", "rules", "facts", "ledger", "units", "glossary", "interpretations", "facilities", "form_lines")
 SHARED = "common"
 
 
