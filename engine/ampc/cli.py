@@ -88,8 +88,9 @@ def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: in
              detail: str, as_of: dt.date | None, rules_dir: Path | None) -> None:
     """Decide every product of the CATALOGS (CSV, XLSX, JSON, JSONL or YAML files).
 
-    Rows are read, decided and written one at a time (JSON and JSON lines as they are decided), so a
-    catalog of any size runs in flat memory. Exit status: 0 every row decided, 1 some rows could not
+    Rows are read, decided and written one at a time (JSON and JSON lines as they are decided), so
+    memory does not grow with the number of rows; it grows with the number of distinct states of the
+    law the products' dates fall in (one compiled engine each). Exit status: 0 every row decided, 1 some rows could not
     be read (listed as errors), 2 the catalog or the rule set cannot be used at all.
     """
     from ampc.decide.batch import SMALL, decide_stream
