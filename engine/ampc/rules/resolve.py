@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ampc.errors import Problem, did_you_mean, written
 from ampc.rules import schema as S
 from ampc.rules.formula import facts_used
-from ampc.rules.model import All, AnyOf, Cmp, Cond, FactDef, Not, is_number
+from ampc.rules.model import All, AnyOf, Cmp, Cond, FactDef, Not, is_number, params_of
 from ampc.rules.units import UnitError, check_unit, compatible, convert, split_quantity
 from ampc.rules.yamlio import Checker
 
@@ -54,7 +54,7 @@ def check(b: Build) -> None:
         if kinds.get(rule.stage) in ("derive", "choose") and not rule.then:
             b.problems.append(Problem(rule.where, f"rule '{rule.id}' concludes nothing",
                                       "add 'then:' with the fact it concludes, e.g. {line: 3b}"))
-        for pid in _params_of(rule.when):
+        for pid in params_of(rule.when):
             param = b.params.get(pid)
             if param and rule.enacted and param.enacted and param.enacted > rule.enacted:
                 b.problems.append(Problem(rule.where, f"rule '{rule.id}' (enacted {rule.enacted}) uses parameter "
@@ -156,14 +156,6 @@ def quantity(c: Checker, node: Any, key: Any, value: Any, unit: str, what: str, 
     c.add(node, key, f"{what}: {written(value)} is not a quantity",
           f"write a number with its unit, e.g. '125 {unit}'")
     return BAD
-
-
-def _params_of(cond: Cond) -> list[str]:
-    if isinstance(cond, Cmp):
-        return [cond.param] if cond.param else []
-    if isinstance(cond, Not):
-        return _params_of(cond.item)
-    return [p for item in cond.items for p in _params_of(item)]
 
 
 def _replace_cmps(cond: Cond, resolved: dict[int, Cmp]) -> Cond:
