@@ -121,6 +121,20 @@ def test_the_schemas_and_the_code_name_the_same_roles_and_operators():
     assert [r["required"][0] for r in comparison["oneOf"]] == list(S.OPERATORS)
 
 
+def _assert_reported_at_its_line(tree, path, pattern, repl, words, anchor):
+    """Break `path` (pattern -> repl) and find a problem with its fix, at a line holding `anchor`,
+    whose message has all of `words`."""
+    target = tree / path
+    text = target.read_text(encoding="utf-8")
+    changed = re.sub(pattern, repl, text, count=1, flags=re.M)
+    assert changed != text, pattern
+    target.write_text(changed, encoding="utf-8")
+    lines = changed.splitlines()
+    found = [str(p) for p in validate(tree) if p.where.startswith(f"{path}:") and p.fix
+             and anchor in lines[int(p.where.rpartition(":")[2]) - 1]]
+    assert any(all(w in p for w in words) for p in found), found
+
+
 @pytest.mark.parametrize("path, pattern, repl, words, anchor", [
     ("definitions/facts/inverters.yaml", r"^    type: bool\n", "    type: boolean\n",
      ["fact 'is_end_product' has unknown type 'boolean'", "did you mean 'bool'"], "type: boolean"),
@@ -140,15 +154,7 @@ def test_the_schemas_and_the_code_name_the_same_roles_and_operators():
 def test_a_definitions_file_of_the_wrong_shape_is_reported_at_its_line(tree, path, pattern, repl, words, anchor):
     """The JSON Schemas check definitions/ and the rule set file too; the problem names the line of the
     key at fault (or, for a missing key, of the mapping that lacks it)."""
-    target = tree / path
-    text = target.read_text(encoding="utf-8")
-    changed = re.sub(pattern, repl, text, count=1, flags=re.M)
-    assert changed != text, pattern
-    target.write_text(changed, encoding="utf-8")
-    lines = changed.splitlines()
-    found = [str(p) for p in validate(tree) if p.where.startswith(f"{path}:") and p.fix
-             and anchor in lines[int(p.where.rpartition(":")[2]) - 1]]
-    assert any(all(w in p for w in words) for p in found), found
+    _assert_reported_at_its_line(tree, path, pattern, repl, words, anchor)
 
 
 # A citation amended by a later act (a rule's cite_as_amended, the minerals table's redesignated
@@ -165,12 +171,4 @@ def test_a_definitions_file_of_the_wrong_shape_is_reported_at_its_line(tree, pat
      ["'letters' of 'redesignated' names '(ZZ)', no subparagraph of the table", "did you mean '(Z)'"], "(ZZ)"),
 ])
 def test_a_malformed_amended_citation_is_reported_at_its_line(tree, path, pattern, repl, words, anchor):
-    target = tree / path
-    text = target.read_text(encoding="utf-8")
-    changed = re.sub(pattern, repl, text, count=1, flags=re.M)
-    assert changed != text, pattern
-    target.write_text(changed, encoding="utf-8")
-    lines = changed.splitlines()
-    found = [str(p) for p in validate(tree) if p.where.startswith(f"{path}:") and p.fix
-             and anchor in lines[int(p.where.rpartition(":")[2]) - 1]]
-    assert any(all(w in p for w in words) for p in found), found
+    _assert_reported_at_its_line(tree, path, pattern, repl, words, anchor)

@@ -10,6 +10,8 @@ Everything here is typed data: an amount holds the parts of its arithmetic (unit
 base, the cap where it applies, the rate and the phase-out with the parameters and dates they were
 read at), a rejected sale holds its decision record. Nothing here writes a sentence or formats a
 number: engine/ampc/credit/worksheet.py renders the worksheet; its JSON form is in sheet.py.
+Just over 400 lines: the ledger's reading, the base, rate and phase-out of a sale, and the grouping
+by facility and taxable year are one calculation, kept together so an auditor reads it in one place.
 """
 
 from __future__ import annotations

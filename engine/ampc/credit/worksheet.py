@@ -1,7 +1,8 @@
 """Renderers of the credit: the Form 7207 worksheet (Parts II, III, IV) as text, CSV, JSON and
 Markdown, one line's sales with their arithmetic, and one unit's credit. They read the typed credit
-(ampc.credit.compute) and the decision records; every number and sentence is written here. About
-400 lines: the form's four formats share their helpers here, one renderer each."""
+(ampc.credit.compute) and the decision records; every number and sentence is written here. Over 500
+lines: the form's four formats (with Part I, lines 8b and 8c and the e-file names) share their
+helpers here, one renderer each; splitting Part I's rendering out is the next step."""
 
 from __future__ import annotations
 
