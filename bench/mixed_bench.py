@@ -125,7 +125,7 @@ def rule_load_seconds() -> float:
     started = time.perf_counter()
     ruleset = load_ruleset()
     with Decider(ruleset) as decider:
-        decider.session(dt.date(2025, 6, 30))
+        decider.session("inverter")
     return time.perf_counter() - started
 
 

@@ -178,7 +178,7 @@ def test_a_negated_condition_on_an_unstated_threshold_never_fires(negation_rules
     with Decider(negation_ruleset) as decider:
         for day, fired in ((dt.date(2027, 6, 30), True), (dt.date(2028, 6, 30), False)):
             when = When.on(day)
-            engine = decider.session(when).decide(facts)
+            engine = decider.engine(facts, when)
             assert ("fixture.not.unstated" in engine.fired["qualify"]) is fired
             results, _ = decider.explain(facts, when)
             assert results["fixture.not.unstated"].result is (True if fired else None)

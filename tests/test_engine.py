@@ -21,7 +21,7 @@ MICRO = {"component": "inverter", "is_end_product": True, "converts_dc_to_ac": T
 
 
 def classified(decider, facts):
-    return decider.session(AS_OF).decide(facts).fired["classify"]
+    return decider.engine(facts, AS_OF).fired["classify"]
 
 
 def test_no_state_leaks_between_products(decider):
@@ -55,16 +55,16 @@ def test_same_inputs_give_the_same_record_byte_for_byte(ruleset):
 
 def test_an_error_inside_a_rule_action_surfaces(ruleset, monkeypatch):
     """durable-rules swallows exceptions raised in actions; the adapter must not."""
-    with Session(ruleset, AS_OF) as session:
+    with Session(ruleset, "inverter") as session:
         def failing(stage):
             raise RuntimeError("boom in an action")
         # the actions look up the stage kind when a rule fires: make that fail inside the engine
         monkeypatch.setattr(ruleset, "stage_kind", failing)
         with pytest.raises(EngineError, match="a rule action failed inside the engine: RuntimeError: boom"):
-            session.decide(MICRO)
+            session.decide(MICRO, AS_OF)
         monkeypatch.undo()
         # the session is still usable and decides correctly afterwards
-        assert "inverter.micro" in session.decide(MICRO).fired["classify"]
+        assert "inverter.micro" in session.decide(MICRO, AS_OF).fired["classify"]
 
 
 def test_decider_reports_an_engine_failure_as_an_error_row(ruleset, monkeypatch, tmp_path):
@@ -83,7 +83,7 @@ def test_decider_reports_an_engine_failure_as_an_error_row(ruleset, monkeypatch,
             raise RuntimeError("boom")
         return real(stage)
     with Decider(ruleset) as d:
-        d.session(AS_OF)  # compiled first: the failure is one inside the engine's run
+        d.session("inverter")  # compiled first: the failure is one inside the engine's run
         monkeypatch.setattr(ruleset, "stage_kind", fail_once)
         out = list(decide_rows(rows, d, AS_OF))
     assert [o.outcome for o in out] == ["error", "rejected"]

@@ -23,9 +23,9 @@ from dataclasses import dataclass, fields
 from decimal import Decimal, localcontext
 from typing import Any
 
-from ampc.rules.formula import _eval as evaluate_formula
 from ampc.rules.formula import evaluate as compute
 from ampc.rules.formula import facts_used
+from ampc.rules.formula import quantity_of as evaluate_formula
 from ampc.rules.model import Cmp, Cond, FactDef, Not, Rule, RuleSet, When
 from ampc.rules.units import UnitError, convert, registry
 
@@ -341,7 +341,7 @@ def compare(decider: Any, facts: dict[str, Any], when: When) -> tuple[str | None
     """Decide one product in the engine and in the explainer: how they differ (None when they
     agree), and the explainer's result for each rule. The rules fired in each stage must be those
     the explainer holds, and the derived facts the same."""
-    engine = decider.session(when).decide(facts)
+    engine = decider.engine(facts, when)
     results, derived = decider.explain(facts, when)
     for stage, fired in engine.fired.items():
         held = sorted(rid for rid, r in results.items() if r.rule.stage == stage and r.result is True)

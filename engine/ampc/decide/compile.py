@@ -20,6 +20,7 @@ itself, so that the agreement of the two is a check, not a tautology.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 from collections.abc import Callable
@@ -31,7 +32,7 @@ import durable_rules_engine
 from durable import engine as durable
 
 from ampc.errors import EngineError
-from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when
+from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when, params_of
 from ampc.rules.operators import settled_for_every
 from ampc.rules.units import convert
 
@@ -113,6 +114,25 @@ def _numeric(key: str, op: str, whole: int, frac: int) -> dict:
 _NEGATE = {"is": "is_not", "at_least": "less_than", "more_than": "at_most", "at_most": "more_than",
            "less_than": "at_least"}
 UNSTATED = object()  # a parameter with no value in force: the law states no threshold for the date
+_DATE = {"sale": "_era_sale", "production": "_era_production", "taxable_year": "_era_taxable_year"}
+
+
+def _facts_of(cond: Cond) -> list[str]:
+    if isinstance(cond, Cmp):
+        return [cond.fact]
+    if isinstance(cond, Not):
+        return _facts_of(cond.item)
+    return [f for item in cond.items for f in _facts_of(item)]
+
+
+def _narrowed(bounds: dict, key: str, first: dt.date | None, last: dt.date | None) -> dict | None:
+    """The bounds with one more on the date `key`; None if no day is left."""
+    old_first, old_last = bounds.get(key, (None, None))
+    first = max(d for d in (first, old_first) if d is not None) if first or old_first else None
+    last = min(d for d in (last, old_last) if d is not None) if last or old_last else None
+    if first is not None and last is not None and first > last:
+        return None
+    return {**bounds, key: (first, last)}
 
 
 class Compiler:
@@ -123,17 +143,58 @@ class Compiler:
     not. So a rule fires exactly when its three-valued result is true (`not` of unknown is unknown).
     """
 
-    def __init__(self, ruleset: RuleSet, when: When | dt.date):
+    def __init__(self, ruleset: RuleSet, kind: str | None):
         self.ruleset = ruleset
-        self.as_of = as_when(when)
+        self.kind = kind  # the session's kind of component (None: the kind is not given)
+        self.values: dict[str, Any] = {}  # the parameters' values in the period being compiled
+
+    def periods(self, rule: Rule) -> list[tuple[dict, dict[str, Any]]]:
+        """The periods in which the rule is in force and each parameter it reads has one value: a list
+        of (the date fields' bounds, {parameter: its value in the period, None where the law states none}).
+        A bound is (first day, last day), either open (None), on the date the rule or parameter is
+        keyed to (sale, production or taxable year)."""
+        out = [({rule.keyed_on: (rule.in_force_from, rule.in_force_to)}, {})]
+        for pid in dict.fromkeys(params_of(rule.when)):
+            param = self.ruleset.params[pid]
+            starts = sorted({v.start for v in param.values})
+            spans = [(None, starts[0] - dt.timedelta(days=1), None)] if starts else [(None, None, None)]
+            for i, start in enumerate(starts):
+                last = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else None
+                spans.append((start, last, param.at(When(start, start, start))))
+            widened = []
+            for bounds, values in out:
+                for first, last, value in spans:
+                    merged = _narrowed(bounds, param.keyed_on, first, last)
+                    if merged is not None:
+                        widened.append((merged, {**values, pid: value}))
+            out = widened
+        return out
+
+    @staticmethod
+    def guard(bounds: dict, eras: dict[str, list[dt.date]]) -> list[dict]:
+        """The engine's test that a product's dates fall in the period, on each date's era: the
+        number of the session's change dates on or before it (`eras`, per date). A period bounded on
+        both sides is a choice of eras, each an equality the engine looks up, not a range it scans:
+        the engine follows every range that matches at once, and a rule's periods are many."""
+        out: list[dict] = []
+        for key, (first, last) in sorted(bounds.items()):
+            field, changes = _DATE[key], eras[key]
+            if first is not None and last is not None:
+                out.append(Compiler._any([{field: e} for e in range(bisect.bisect_right(changes, first),
+                                                                    bisect.bisect_right(changes, last) + 1)]))
+            elif first is not None:
+                out.append({"$gte": {field: bisect.bisect_right(changes, first)}})
+            elif last is not None:
+                out.append({"$lte": {field: bisect.bisect_right(changes, last)}})
+        return out
 
     def threshold(self, cmp: Cmp) -> Any:
-        """The value the condition compares with: its literal, or its parameter's value in force on
-        the parameter's key date, in the fact's canonical unit; UNSTATED if the law states none."""
+        """The value the condition compares with: its literal, or its parameter's value in the period
+        being compiled, in the fact's canonical unit; UNSTATED if the law states none."""
         if not cmp.param:
             return cmp.literal
         param = self.ruleset.params[cmp.param]
-        value = param.at(self.as_of)
+        value = self.values.get(cmp.param)
         if value is None:
             return UNSTATED
         unit = self.ruleset.facts[cmp.fact].unit
@@ -162,11 +223,17 @@ class Compiler:
             return out
         return [conj for part in parts for conj in part]
 
-    def conjunction(self, rule: Rule, conj: list[tuple[Cmp, bool]]) -> dict:
-        """One disjunct of the rule, on the rule's stage, for the kinds of component it applies to."""
+    def conjunction(self, rule: Rule, conj: list[tuple[Cmp, bool]], guard: list[dict]) -> dict:
+        """One disjunct of the rule, on the rule's stage, for the kinds of component it applies to,
+        for products whose dates fall in the period (`guard`)."""
         kind = _key(self.ruleset.role("kind"))  # the fact naming the product's kind (role: kind)
-        kinds = [] if rule.family == "any" else [self._any([{kind: "v:" + f} for f in rule.families])]
-        return {"$and": [{"_stage": "v:" + rule.stage}, *kinds, *(self.comparison(c, neg) for c, neg in conj)]}
+        kinds = [] if rule.family == "any" else [{kind: "v:" + str(self.kind)}]
+        # The engine walks every test that matches at once, on a stack of 64: the tests shared by a
+        # rule's periods come first, then the period's dates, then the comparisons with a parameter
+        # (whose value the period sets), so that a rule's periods part only where they differ.
+        fixed = [self.comparison(c, neg) for c, neg in conj if not c.param]
+        valued = [self.comparison(c, neg) for c, neg in conj if c.param]
+        return {"$and": [{"_stage": "v:" + rule.stage}, *kinds, *fixed, *guard, *valued]}
 
     def comparison(self, cmp: Cmp, negate: bool) -> dict:
         """One comparison, or its negation: matches only a fact that is given and decides it."""
@@ -234,36 +301,50 @@ class Compiler:
 
 
 class Session:
-    """One engine ruleset for one rule set and as-of date; decide() runs one product in isolation."""
+    """One engine ruleset for one rule set and one kind of component: the rules for that kind and for
+    any kind. decide() runs one product of that kind, on its dates, in isolation. The engine reads
+    the dates too: each rule is compiled once per period in which it is in force and the parameters
+    it reads keep their values, guarded by the product's dates, so one session serves every date."""
 
-    def __init__(self, ruleset: RuleSet, when: When | dt.date):
+    def __init__(self, ruleset: RuleSet, kind: str | None):
         self.ruleset = ruleset
-        as_of = as_when(when)
-        self.as_of = as_of
         self.stages = [s.name for s in ruleset.stages]
-        self.rules = [r for r in ruleset.rules if r.in_force(as_of)]
+        self.rules = [r for r in ruleset.rules if r.applies_to(kind)]
         self._sids = itertools.count()
         self._run: dict[str, Any] = {}
         self._errors: list[str] = []
         self._handle = None
-        compiler = self._compiler = Compiler(ruleset, as_of)
+        compiler = self._compiler = Compiler(ruleset, kind)
+        # the facts this session's rules read: a product's other facts are not sent (the engine
+        # limits the fields of one fact, and an unread field only costs)
+        self._read = frozenset(f for r in self.rules for f in _facts_of(r.when)) | {ruleset.role("kind")}
         # per derive stage, each true/false fact it concludes and the rules that conclude it
         self._concluding: dict[str, dict[str, list[Rule]]] = {s: {} for s in self.stages}
         definition: dict[str, dict] = {}
+        periods = {rule.id: compiler.periods(rule) for rule in self.rules}
+        changes: dict[str, set[dt.date]] = {key: set() for key in _DATE}  # the first day of each period
+        for bounds, _ in (p for ps in periods.values() for p in ps):
+            for key, (first, last) in bounds.items():
+                changes[key].update(d for d in (first, last and last + dt.timedelta(days=1)) if d is not None)
+        self._eras = {key: sorted(days) for key, days in changes.items()}
         for rule in self.rules:
             action = self._guard(self._fire(rule))
-            for n, conj in enumerate(compiler.variants(rule.when), start=1):
-                match = compiler.conjunction(rule, conj)
-                definition[f"{rule.id}#{n}"] = {"pri": 1, "all": [{"m": match}], "run": action}
             booleans = [f for f in rule.then if ruleset.facts[f].type == "bool"]
-            if ruleset.stage_kind(rule.stage) != "derive" or not booleans:
-                continue
-            for fact in booleans:
+            derives = ruleset.stage_kind(rule.stage) == "derive" and booleans
+            failed = self._guard(self._fail(rule)) if derives else None
+            for fact in booleans if derives else ():
                 self._concluding[rule.stage].setdefault(fact, []).append(rule)
-            failed = self._guard(self._fail(rule))
-            for n, conj in enumerate(compiler.variants(rule.when, negate=True), start=1):
-                match = compiler.conjunction(rule, conj)
-                definition[f"{rule.id}#fails{n}"] = {"pri": 1, "all": [{"m": match}], "run": failed}
+            for p, (bounds, values) in enumerate(periods[rule.id], start=1):
+                compiler.values = values
+                guard = compiler.guard(bounds, self._eras)
+                for n, conj in enumerate(compiler.variants(rule.when), start=1):
+                    match = compiler.conjunction(rule, conj, guard)
+                    definition[f"{rule.id}#{p}.{n}"] = {"pri": 1, "all": [{"m": match}], "run": action}
+                if failed is None:
+                    continue
+                for n, conj in enumerate(compiler.variants(rule.when, negate=True), start=1):
+                    match = compiler.conjunction(rule, conj, guard)
+                    definition[f"{rule.id}#{p}.fails{n}"] = {"pri": 1, "all": [{"m": match}], "run": failed}
         for index, stage in enumerate(self.stages):
             following = self.stages[index + 1] if index + 1 < len(self.stages) else None
             definition[f"$advance.{stage}"] = {"pri": 1000, "all": [{"m": {"_stage": "v:" + stage}}],
@@ -305,7 +386,7 @@ class Session:
             kind = c.m._d.get(_key(self.ruleset.role("kind")))
             kind = kind[2:] if isinstance(kind, str) else None
             for fact, rules in self._concluding[stage].items():
-                mine = [r.id for r in rules if r.applies_to(kind)]
+                mine = [r.id for r in rules if r.applies_to(kind) and r.in_force(self._run["when"])]
                 if mine and all(rid in self._run["failed"] for rid in mine):  # none holds, none is open
                     self._run["derived"].setdefault(fact, False)
             if self.ruleset.stage_kind(stage) == "choose":
@@ -321,20 +402,24 @@ class Session:
                 self._run["done"] = True
                 return
             fact = {k: v for k, v in c.m._d.items() if k not in ("sid", "id", "_stage")}
-            fact.update(encode(self._run["derived"], self.ruleset.facts))
+            fact.update(encode({k: v for k, v in self._run["derived"].items() if k in self._read},
+                               self.ruleset.facts))
             fact["_stage"] = "v:" + following
             c.assert_fact(fact)
         return action
 
-    def decide(self, facts: dict[str, Any]) -> EngineResult:
+    def decide(self, facts: dict[str, Any], when: When | dt.date) -> EngineResult:
+        """The engine's conclusions on one product sold, produced and taxed on the dates `when`."""
         if self._handle is None:
             raise EngineError("the engine session is closed")
+        when = as_when(when)
         sid = str(next(self._sids))
         self._run = {"fired": {s: [] for s in self.stages}, "failed": set(), "derived": {}, "stages_run": [],
-                     "done": False}
+                     "done": False, "when": when}
         self._errors.clear()
-        message = encode(facts, self.ruleset.facts)
+        message = encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts)
         message.update({"sid": sid, "_stage": "v:" + self.stages[0]})
+        message.update({field: bisect.bisect_right(self._eras[k], when.date_for(k)) for k, field in _DATE.items()})
         failures: list[Any] = []
         try:
             state = self._engine.assert_fact(message)
@@ -347,8 +432,12 @@ class Session:
             except Exception:  # nothing left to free
                 pass
         if self._errors or failures:
-            raise EngineError("a rule action failed inside the engine: "
-                              + "; ".join(self._errors + [str(f) for f in failures]))
+            problems = self._errors + [str(f) for f in failures]
+            if any("error code: 303" in p for p in problems):  # ERR_MAX_STACK_SIZE in durable-rules' C core
+                raise EngineError("the rule engine ran out of room matching this product: more than 64 of "
+                                  "its tests held at once (a limit of durable-rules). This is a bug in how "
+                                  "ampc compiles the rules; please report it with this product's facts")
+            raise EngineError("a rule action failed inside the engine: " + "; ".join(problems))
         if not self._run["done"]:
             raise EngineError(f"the engine stopped after stages {self._run['stages_run']} without "
                               "reaching the last stage: no decision was made")

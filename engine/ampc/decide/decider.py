@@ -14,18 +14,18 @@ from ampc.records import record as R
 from ampc.rules.model import Rule, RuleSet, When, as_when
 
 REUSE = 4096  # decisions kept for reuse by identical facts and dates (the oldest dropped first)
+STATES = 4096  # dates whose rules in force are kept (the oldest dropped first)
 RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
 
 
 class Decider:
-    """Decides products against one rule set; keeps one engine session per as-of date."""
+    """Decides products against one rule set; keeps one engine session per kind of component."""
 
     def __init__(self, ruleset: RuleSet):
         self.ruleset = ruleset
         self.explainer = Explainer(ruleset)
-        self._sessions: dict[tuple, Session] = {}
-        self._signatures: dict[When, tuple] = {}
-        self._in_force_cache: dict[Session, list[Rule]] = {}
+        self._sessions: dict[object, Session] = {}
+        self._states: dict[tuple, tuple[Rule, ...]] = {}
         self._idents: dict[str, R.RuleSetId] = {}
         self._deciding: dict[When, str] = {}
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
@@ -45,24 +45,27 @@ class Decider:
             return None
         return min(fired, key=lambda rid: order.order.index(rid))
 
-    def session(self, when: When | dt.date) -> Session:
-        """One compiled engine per distinct set of rules and parameter values in force."""
-        when = as_when(when)
-        signature = self._signatures.get(when)
-        if signature is None:
-            signature = (tuple(r.id for r in self.ruleset.rules if r.in_force(when)),
-                         tuple((p.id, e.start if e else None) for p in self.ruleset.params.values()
-                               for e in [p.entry(when)]))
-            self._signatures[when] = signature
-        if signature not in self._sessions:
-            self._sessions[signature] = Session(self.ruleset, when)
-        return self._sessions[signature]
+    def session(self, kind: str | None) -> Session:
+        """The compiled engine for a kind of component (the rules for it and for any kind, over every
+        date), compiled when first needed; for None (the kind not given), the rules for any kind."""
+        if kind not in self._sessions:
+            self._sessions[kind] = Session(self.ruleset, kind)
+        return self._sessions[kind]
 
-    def _in_force(self, when: When) -> list[Rule]:
-        key = self.session(when)
-        if key not in self._in_force_cache:
-            self._in_force_cache[key] = [r for r in self.ruleset.rules if r.in_force(when)]
-        return self._in_force_cache[key]
+    def engine(self, facts: dict[str, Any], when: When | dt.date) -> EngineResult:
+        """What the engine concludes on the product's facts and dates (in the session of its kind)."""
+        return self.session(facts.get(self.ruleset.role("kind"))).decide(facts, when)
+
+    def _in_force(self, when: When, kind: str | None) -> tuple[Rule, ...]:
+        """The rules for the kind in force on the dates."""
+        key = (when, kind)
+        rules = self._states.get(key)
+        if rules is None:
+            if len(self._states) >= STATES:
+                self._states.pop(next(iter(self._states)))
+            rules = self._states[key] = tuple(r for r in self.ruleset.rules if r.in_force(when) and r.applies_to(kind))
+        return rules
+
 
     def when_for(self, facts: dict[str, Any], as_of: dt.date | When) -> When:
         """The product's dates: the sale at as_of, its production date if given, and the first day
@@ -94,7 +97,7 @@ class Decider:
         family = facts.get(self.ruleset.role("kind"))
         results: dict[str, RuleResult] = {}
         for stage in self.ruleset.stages:
-            rules = [r for r in self._in_force(as_of) if r.stage == stage.name and r.applies_to(family)]
+            rules = [r for r in self._in_force(as_of, family) if r.stage == stage.name]
             for rule in rules:
                 results[rule.id] = self.explainer.evaluate(rule, values, as_of)
             if stage.kind == "derive":
@@ -136,7 +139,7 @@ class Decider:
         except TypeError:  # a value that cannot be a key (none of the vocabulary's types): no reuse
             key, hit = None, None
         if hit is None:
-            engine = self.session(when).decide(facts)
+            engine = self.engine(facts, when)
             results, derived = self.explain(facts, when)
             self._agree(product, engine, results, derived)
             hit = self._record("", facts, when, "", engine, results, derived, R.Source(), R.Inputs(), "option")
@@ -231,6 +234,8 @@ class Decider:
         edition = ""
         if when is not None:
             if when not in self._deciding:
+                if len(self._deciding) >= STATES:
+                    self._deciding.pop(next(iter(self._deciding)))
                 self._deciding[when] = rs.edition_deciding(when)
             edition = self._deciding[when]
         if edition not in self._idents:

@@ -9,6 +9,7 @@ a ratio such as 2/3 has no finite decimal, and 18 places decide every threshold 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
@@ -31,46 +32,100 @@ def evaluate(fact: FactDef, facts: dict[str, Any], vocabulary: dict[str, FactDef
     try:
         with localcontext() as ctx:
             ctx.prec = 60
-            quantity = _eval(fact.computed, facts, vocabulary)
-            if quantity is not None:
-                quantity = quantity.to(fact.unit)
+            value = _plan(fact, vocabulary)(facts)
     except ZeroDivisionError:
         inputs = ", ".join(facts_used(fact.computed))
         raise UnitError(f"{fact.name} cannot be computed: it divides by zero", f"check the inputs ({inputs})")
-    except pint.errors.DimensionalityError:
-        raise UnitError(f"{fact.name} does not compute to {fact.unit}", "fix the formula in definitions/facts/")
-    if quantity is None:
+    if value is None:
         return None
     with localcontext() as ctx:
         ctx.prec = 60
-        return Decimal(quantity.magnitude).quantize(PLACES, rounding=ROUND_HALF_EVEN)
+        return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
 
 
 PLACES = Decimal("1E-18")
+_plans: dict[int, tuple[FactDef, tuple, Callable]] = {}
 
 
-def _eval(node: Any, facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> pint.Quantity | None:
+def _plan(fact: FactDef, vocabulary: dict[str, FactDef]) -> Callable[[dict[str, Any]], Decimal | None]:
+    """The formula worked out once for the units of its inputs: a function of the facts (each in its
+    canonical unit) to the result in the fact's unit. pint settles every unit and conversion factor
+    here, at 60 digits; each evaluation then multiplies, adds and divides the decimals exactly as
+    pint would (magnitude times factor), without building a quantity."""
+    units = tuple((n, vocabulary[n].unit) for n in facts_used(fact.computed) if n in vocabulary)
+    known = _plans.get(id(fact))
+    if known is not None and known[0] is fact and known[1] == units:
+        return known[2]
+    try:
+        with localcontext() as ctx:
+            ctx.prec = 60
+            run, unit = _compile(fact.computed, vocabulary)
+            factor = _factor(registry().Quantity(Decimal(1), unit).to(fact.unit))
+    except pint.errors.DimensionalityError:
+        raise UnitError(f"{fact.name} does not compute to {fact.unit}", "fix the formula in definitions/facts/")
+
+    def planned(facts: dict[str, Any]) -> Decimal | None:
+        value = run(facts)
+        return None if value is None else value * factor
+    _plans[id(fact)] = (fact, units, planned)
+    return planned
+
+
+def quantity_of(node: Any, facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> pint.Quantity | None:
+    """One node of a formula (a fact, a literal, or an operation) as a pint quantity, None when an
+    input is not given (used by the product generator, which solves a formula for one operand)."""
+    run, unit = _compile(node, vocabulary)
+    value = run(facts)
+    return None if value is None else registry().Quantity(value, unit)
+
+
+def _factor(quantity: pint.Quantity) -> Decimal:
+    magnitude = quantity.magnitude
+    return magnitude if isinstance(magnitude, Decimal) else Decimal(str(magnitude))
+
+
+def _compile(node: Any, vocabulary: dict[str, FactDef]) -> tuple[Callable, pint.Unit]:
+    """(a function of the facts to the node's magnitude or None, the node's unit)."""
     reg = registry()
     if isinstance(node, str):
         if node in vocabulary:
-            value = facts.get(node)
-            return None if value is None else reg.Quantity(Decimal(value), vocabulary[node].unit)
+            def given(facts: dict[str, Any], name: str = node) -> Decimal | None:
+                value = facts.get(name)
+                return None if value is None else Decimal(value)
+            return given, reg.Quantity(Decimal(1), vocabulary[node].unit).units
         magnitude, unit = split_quantity(node)
-        return reg.Quantity(magnitude, unit or "dimensionless")
+        literal = reg.Quantity(magnitude, unit or "dimensionless")
+        return (lambda facts, m=literal.magnitude: m), literal.units
     (op, operands), = node.items()
-    values = [_eval(o, facts, vocabulary) for o in operands]
-    if any(v is None for v in values):
-        return None
-    first, *rest = values
-    for value in rest:
-        if op == "sum":
-            first = first + value.to(first.units)
-        elif op == "difference":
-            first = first - value.to(first.units)
+    parts = [_compile(o, vocabulary) for o in operands]
+    (first_run, unit), rest = parts[0], parts[1:]
+    steps = []  # (operation, operand, factor applied to the operand or to the result)
+    for run, operand_unit in rest:
+        if op in ("sum", "difference"):
+            steps.append((op, run, _factor(reg.Quantity(Decimal(1), operand_unit).to(unit))))
         elif op == "product":
-            first = first * value
+            unit = (reg.Quantity(Decimal(1), unit) * reg.Quantity(Decimal(1), operand_unit)).units
+            steps.append((op, run, None))
         elif op == "ratio":
-            if value.magnitude == 0:
-                raise ZeroDivisionError
-            first = (first / value).to_reduced_units()
-    return first
+            reduced = (reg.Quantity(Decimal(1), unit) / reg.Quantity(Decimal(1), operand_unit)).to_reduced_units()
+            unit = reduced.units
+            steps.append((op, run, _factor(reduced)))
+
+    def evaluated(facts: dict[str, Any]) -> Decimal | None:
+        first = first_run(facts)
+        values = [run(facts) for _, run, _ in steps]
+        if first is None or any(v is None for v in values):
+            return None
+        for (kind, _, factor), value in zip(steps, values):
+            if kind == "sum":
+                first = first + value * factor
+            elif kind == "difference":
+                first = first - value * factor
+            elif kind == "product":
+                first = first * value
+            else:
+                if value == 0:
+                    raise ZeroDivisionError
+                first = first / value * factor
+        return first
+    return evaluated, unit

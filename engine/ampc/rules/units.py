@@ -87,22 +87,36 @@ def _base_names(unit: pint.Unit) -> list[str]:
 def convert(magnitude: Decimal, unit: str, canonical: str,
             refusals: Mapping[str, Refusal] | None = None) -> Decimal:
     """Convert magnitude in unit to canonical, exactly; refuse incompatible and declared units."""
-    given = check_unit(unit)
-    target = check_unit(canonical)
-    for base in _base_names(given):
+    bases, factor, problem = _conversion(unit, canonical)
+    for base in bases:
         refusal = (refusals or {}).get(base)
         if refusal and refusal.instead_of == canonical:
             raise UnitError(f"'{unit}' is {refusal.reason}", f"give the value in {canonical} "
                             f"(or a multiple such as k{canonical})")
+    if problem is not None:
+        raise UnitError(*problem)
+    if factor is not None:
+        return magnitude * factor  # what pint computes for a unit without an offset: value times factor
+    result = registry().Quantity(magnitude, check_unit(unit)).to(check_unit(canonical)).magnitude
+    return result if isinstance(result, Decimal) else Decimal(str(result))
+
+
+@lru_cache(maxsize=4096)
+def _conversion(unit: str, canonical: str) -> tuple[tuple[str, ...], Decimal | None, tuple[str, str] | None]:
+    """How one unit converts to another, worked out once: its base unit names (for refusals), the
+    factor (None for a unit with an offset, converted by pint each time), or the problem (message, fix)."""
+    given = check_unit(unit)
+    target = check_unit(canonical)
+    bases = tuple(_base_names(given))
     reg = registry()
     try:
-        quantity = reg.Quantity(magnitude, given).to(target)
+        one = reg.Quantity(Decimal(1), given).to(target).magnitude
+        zero = reg.Quantity(Decimal(0), given).to(target).magnitude
     except pint.errors.DimensionalityError:
-        raise UnitError(
-            f"'{unit}' measures {dimension_name(given)}, not {dimension_name(target)} ({canonical})",
-            f"give the value in {canonical} or a compatible unit")
-    result = quantity.magnitude
-    return result if isinstance(result, Decimal) else Decimal(str(result))
+        return bases, None, (f"'{unit}' measures {dimension_name(given)}, not {dimension_name(target)} ({canonical})",
+                             f"give the value in {canonical} or a compatible unit")
+    factor = one if isinstance(one, Decimal) else Decimal(str(one))
+    return bases, factor if zero == 0 else None, None
 
 
 _DIMENSION_NAMES = {
