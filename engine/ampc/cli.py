@@ -79,14 +79,17 @@ def _read(catalogs: tuple[Path, ...], ruleset):
 @click.option("--jobs", "-j", type=click.IntRange(1, None), default=None,
               help="Worker processes deciding in parallel (default: the machine's cores; the output is the "
                    "same for any number).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Decide on a Dask distributed cluster: its scheduler, e.g. tcp://10.0.0.5:8786 (the workers "
+                   "need ampc installed and one thread each; --jobs is ignored with it).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no closing summary on stderr.")
 @click.option("--detail", type=click.Choice(["compact", "full"]), default="compact", show_default=True,
               help="JSON records: compact (the rules' words left to the rule set the record names by its hash) "
                    "or full (every rule's label, text, citation and every clause written out).")
 @as_of_option
 @rules_option
-def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: int | None, quiet: bool,
-             detail: str, as_of: dt.date | None, rules_dir: Path | None) -> None:
+def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: int | None, scheduler: str | None,
+             quiet: bool, detail: str, as_of: dt.date | None, rules_dir: Path | None) -> None:
     """Decide every product of the CATALOGS (CSV, XLSX, JSON, JSONL or YAML files).
 
     Rows are read, decided and written one at a time (JSON and JSON lines as they are decided), so
@@ -109,7 +112,7 @@ def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: in
             handle.write("[")
         first = True
         for data, is_error in decide_stream(stream(catalogs, ruleset), ruleset, as_of, jobs, small=small,
-                                            detail="full" if fmt == "table" else detail):
+                                            detail="full" if fmt == "table" else detail, scheduler=scheduler):
             progress.count(is_error)
             if fmt == "jsonl":
                 handle.write(data.decode() + "\n")
