@@ -182,6 +182,8 @@ def test_a_compact_record_leaves_the_rules_words_to_the_rule_set_and_keeps_every
             continue
         assert len(small) < len(full)
         assert a["detail"] == "compact" and b["detail"] == "full"
+        given = {k: v for k, v in b["inputs"]["values"].items() if v not in ("", None)}
+        assert a["inputs"]["values"] == given  # every cell that holds a value; an empty one gives none
         verdicts = [(c["rule"], c["result"]) for c in a["considered"]]
         assert verdicts == [(c["rule"], c["result"]) for c in b["considered"]]
         for x, y in zip(a["considered"], b["considered"]):

@@ -1,6 +1,6 @@
 """Compact and full records. A compact record keeps every candidate rule's verdict and every clause
 that failed or is unknown (and, of a rule that holds, the alternatives that made it hold), with its
-actual value, threshold and rule id; the
+actual value, threshold and rule id, and the input cells that hold a value; the
 rules' own words (label, text, citation, source, period, the clause's words) it leaves to the rule
 set, which the record names by its hash. `expand` puts them back from that rule set."""
 
@@ -25,7 +25,9 @@ def compact(record: R.Record) -> R.Record:
             clauses=tuple(msgspec.structs.replace(x, clause="") for x in c.clauses
                           if x.verdict != "true" or (x.decisive and "any[" in x.path)))
         for c in record.considered)
-    return msgspec.structs.replace(record, considered=considered, detail="compact")
+    given = record.inputs  # a cell left empty gives no value: the facts list it as not given
+    inputs = msgspec.structs.replace(given, values={k: v for k, v in given.values.items() if v not in ("", None)})
+    return msgspec.structs.replace(record, considered=considered, inputs=inputs, detail="compact")
 
 
 class Unresolved(AmpcError):
