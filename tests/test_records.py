@@ -198,6 +198,7 @@ def test_expand_restores_the_words_from_the_rule_set_it_names(compact_jsonl, dem
     full = R.decode(next(line for line in _lines(demo_jsonl) if "INV-480-1000" in line))
     restored = expand(small, ruleset)
     for c in restored.considered:
+        assert all(x.rule == c.rule for x in c.clauses)
         f = full.considered_rule(c.rule)
         assert (c.label, c.text, c.cite, c.source, c.in_force) == (f.label, f.text, f.cite, f.source, f.in_force)
         words = {x.path: x.clause for x in f.clauses}
@@ -205,6 +206,20 @@ def test_expand_restores_the_words_from_the_rule_set_it_names(compact_jsonl, dem
     other = msgspec.structs.replace(small, ruleset=msgspec.structs.replace(small.ruleset, sha256="0" * 64))
     with pytest.raises(Unresolved, match="--detail full"):
         expand(other, ruleset)
+
+
+def test_expand_restores_the_facts_and_flags_a_compact_record_leaves_out(compact_jsonl, demo_jsonl, ruleset):
+    from ampc.records.detail import expand
+    flagged = 0
+    for small, full in zip(map(R.decode, _lines(compact_jsonl)), map(R.decode, _lines(demo_jsonl))):
+        if isinstance(small, R.ErrorRecord):
+            continue
+        assert not small.facts and all(f.note == "" for f in small.flags)
+        restored = expand(small, ruleset)
+        assert restored.facts == full.facts  # the inputs read again by the rule set: the same facts
+        assert restored.flags == full.flags  # each flag's words put back from its rule or precedence
+        flagged += any(f.note for f in full.flags)
+    assert flagged  # the demo catalogs have flags with words (overlaps, open readings)
 
 
 def test_explain_and_verify_read_compact_records(compact_jsonl):

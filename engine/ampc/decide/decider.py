@@ -170,8 +170,7 @@ class Decider:
                               f"explainer {listed(explained)}. This is a bug in ampc.")
 
     def typed_facts(self, facts: dict[str, Any]) -> dict[str, R.Value]:
-        vocab = self.ruleset.facts
-        return {k: R.typed(v, vocab[k].unit) for k, v in sorted(facts.items()) if v is not None}
+        return R.typed_facts(facts, self.ruleset.facts)
 
     def _clauses(self, rr: RuleResult) -> tuple[R.Clause, ...]:
         decisive = {id(c) for c in rr.decisive}

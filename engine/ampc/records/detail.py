@@ -22,12 +22,17 @@ def compact(record: R.Record) -> R.Record:
     considered = tuple(
         msgspec.structs.replace(
             c, label=None, cite=None, text=None, source=None, in_force=None,
-            clauses=tuple(msgspec.structs.replace(x, clause="") for x in c.clauses
+            clauses=tuple(msgspec.structs.replace(x, clause="", rule="") for x in c.clauses
                           if x.verdict != "true" or (x.decisive and "any[" in x.path)))
         for c in record.considered)
     given = record.inputs  # a cell left empty gives no value: the facts list it as not given
     inputs = msgspec.structs.replace(given, values={k: v for k, v in given.values.items() if v not in ("", None)})
-    return msgspec.structs.replace(record, considered=considered, inputs=inputs, detail="compact")
+    # the facts are the rule set's reading of the inputs, which `expand` reads again; a sale's
+    # dates that the credit gave are not in the inputs: such a record keeps its facts
+    facts = record.facts if record.dates.sale_from == "ledger" else {}
+    flags = tuple(msgspec.structs.replace(f, note="") for f in record.flags)  # the rule's or precedence's words
+    return msgspec.structs.replace(record, considered=considered, inputs=inputs, facts=facts, flags=flags,
+                                   detail="compact")
 
 
 class Unresolved(AmpcError):
@@ -52,8 +57,35 @@ def expand(record: R.Record, ruleset: RuleSet) -> R.Record:
             c, label=rule.label, cite=_cite(rule, when, record.ruleset.law_as_enacted_by), text=rule.text,
             source=rule.where,
             in_force=R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to),
-            clauses=tuple(msgspec.structs.replace(x, clause=words.get(x.path, "")) for x in c.clauses)))
-    return msgspec.structs.replace(record, considered=tuple(considered))  # still compact: clauses left out
+            clauses=tuple(msgspec.structs.replace(x, clause=words.get(x.path, ""), rule=c.rule)
+                          for x in c.clauses)))
+    flags = tuple(msgspec.structs.replace(f, note=_note(f, ruleset)) for f in record.flags)
+    facts = record.facts or _facts(record, ruleset)
+    return msgspec.structs.replace(record, considered=tuple(considered), flags=flags,
+                                   facts=facts)  # still compact: clauses left out
+
+
+def _note(flag: R.Flag, ruleset: RuleSet) -> str:
+    """A flag's words, as the decider wrote them: the open reading's rule notes, the precedence's reason."""
+    if flag.note or not flag.rules:
+        return flag.note
+    if flag.kind == "interpretation":
+        return ruleset.rule(flag.rules[0]).notes
+    if flag.kind == "overlap" and flag.precedence:
+        return next((p.reason for p in ruleset.precedence if p.id == flag.precedence), "")
+    return ""
+
+
+def _facts(record: R.Decision, ruleset: RuleSet) -> dict[str, R.Value]:
+    """The facts the product was decided on: its inputs read again by the rule set (the same reading)."""
+    from ampc.io.catalog import Row, prepare
+    given = record.inputs
+    row = Row(record.source.where, record.source.row or 0, record.product, record.description, given.as_of,
+              dict(given.values), dict(given.header_units), file=record.source.file)
+    prepare([row], ruleset)
+    if row.problem is not None:
+        raise Unresolved(f"record {record.product}: its inputs cannot be read again ({row.problem.message})")
+    return R.typed_facts(row.facts, ruleset.facts)
 
 
 def _cite(rule: Rule, when: When, known_on: dt.date | None) -> dict[str, str]:

@@ -95,6 +95,11 @@ def quantity(value: Decimal | int, unit: str) -> Quantity:
     return Quantity(plain_decimal(value), unit)
 
 
+def typed_facts(facts: dict[str, Any], vocabulary: dict) -> dict[str, Value]:
+    """Facts as the record holds them: sorted, typed, in each fact's canonical unit; not given left out."""
+    return {k: typed(v, vocabulary[k].unit) for k, v in sorted(facts.items()) if v is not None}
+
+
 def typed(value: Any, unit: str = "") -> Value:
     """A normalized fact value (Decimal, bool, str, frozenset, date, tuple, None) as a typed Value."""
     if value is None:
@@ -117,10 +122,11 @@ def typed(value: Any, unit: str = "") -> Value:
 # ---------------------------------------------------------------------------------------------------
 # the parts of a decision
 
-class Clause(_Frozen, omit_defaults=True):
-    """One condition of one rule: the actual value against the threshold, and the verdict."""
+class Clause(_Frozen, omit_defaults=True, kw_only=True):
+    """One condition of one rule: the actual value against the threshold, and the verdict. A compact
+    record leaves out `rule`: the rule considered that holds the clause names it."""
 
-    rule: str
+    rule: str = ""
     fact: str
     op: str  # at_least | more_than | at_most | less_than | is | one_of
     threshold: Value  # the literal or the parameter's value in the fact's unit, or NotStatedByLaw
