@@ -92,31 +92,30 @@ def generate(path: Path, count: int, seed: int, ruleset) -> dict:
         return any(facts.get(n) is None and all(facts.get(i) is not None for i in inputs)
                    for n, inputs in formulas.items())
 
-    rows, kinds, faults = [], Counter(), Counter()
+    kinds, faults = Counter(), Counter()
     empty = redrawn = 0
-    for n in range(count):
-        sparse = rng.random() < EMPTY
-        kind = pick(products.kinds)
-        facts = products.product(kind, pick)
-        while divides_by_zero(facts):  # a row the reader would refuse: not one of the bad rows meant
-            facts, redrawn = products.product(kind, pick), redrawn + 1
-        when = products.when(pick)
-        facts[roles["sale_date"]] = when.sale
-        facts.setdefault(roles["production_date"], when.production)
-        facts.setdefault(roles["taxable_year_begins"], when.taxable_year)
-        row = {"product": f"P-{n:07d}"}
-        row.update({k: cell(v, vocab[k].unit) for k, v in facts.items()
-                    if v is not None and not vocab[k].computed and not vocab[k].derived})
-        kinds[kind] += 1
-        empty += sparse
-        if rng.random() < BAD:
-            faults[spoil(row, ruleset, rng)] += 1
-        rows.append(row)
-    columns = ["product", *sorted({k for row in rows for k in row} - {"product"})]
-    with path.open("w", newline="") as handle:
+    columns = ["product", *sorted(n for n, f in vocab.items() if not f.computed and not f.derived)]
+    with path.open("w", newline="") as handle:  # written row by row: the catalog is never held
         writer = csv.DictWriter(handle, columns, restval="")
         writer.writeheader()
-        writer.writerows(rows)
+        for n in range(count):
+            sparse = rng.random() < EMPTY
+            kind = pick(products.kinds)
+            facts = products.product(kind, pick)
+            while divides_by_zero(facts):  # a row the reader would refuse: not one of the bad rows meant
+                facts, redrawn = products.product(kind, pick), redrawn + 1
+            when = products.when(pick)
+            facts[roles["sale_date"]] = when.sale
+            facts.setdefault(roles["production_date"], when.production)
+            facts.setdefault(roles["taxable_year_begins"], when.taxable_year)
+            row = {"product": f"P-{n:07d}"}
+            row.update({k: cell(v, vocab[k].unit) for k, v in facts.items()
+                        if v is not None and not vocab[k].computed and not vocab[k].derived})
+            kinds[kind] += 1
+            empty += sparse
+            if rng.random() < BAD:
+                faults[spoil(row, ruleset, rng)] += 1
+            writer.writerow(row)
     return {"kinds": len(kinds), "redrawn_for_a_zero_divisor": redrawn, "rows_with_facts_left_empty": empty,
             "bad_rows": dict(sorted(faults.items())), "columns": len(columns)}
 

@@ -13,7 +13,7 @@ from ampc.errors import EngineError
 from ampc.records import record as R
 from ampc.rules.model import Rule, RuleSet, When, as_when
 
-REUSE = 4096  # decisions kept for reuse by identical facts and dates (the oldest dropped first)
+REUSE = 1024  # decisions kept for reuse by identical facts and dates (the oldest dropped first)
 STATES = 4096  # dates whose rules in force are kept (the oldest dropped first)
 RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
 
