@@ -26,6 +26,7 @@ class Decider:
         self.explainer = Explainer(ruleset)
         self._sessions: dict[object, Session] = {}
         self._states: dict[tuple, tuple[Rule, ...]] = {}
+        self._of_kind: dict[str | None, tuple[Rule, ...]] = {}
         self._idents: dict[str, R.RuleSetId] = {}
         self._deciding: dict[When, str] = {}
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
@@ -63,9 +64,10 @@ class Decider:
         if rules is None:
             if len(self._states) >= STATES:
                 self._states.pop(next(iter(self._states)))
-            rules = self._states[key] = tuple(r for r in self.ruleset.rules if r.in_force(when) and r.applies_to(kind))
+            if kind not in self._of_kind:
+                self._of_kind[kind] = tuple(r for r in self.ruleset.rules if r.applies_to(kind))
+            rules = self._states[key] = tuple(r for r in self._of_kind[kind] if r.in_force(when))
         return rules
-
 
     def when_for(self, facts: dict[str, Any], as_of: dt.date | When) -> When:
         """The product's dates: the sale at as_of, its production date if given, and the first day

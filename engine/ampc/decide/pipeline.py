@@ -30,6 +30,8 @@ def as_of_for(row: Row, override: dt.date | None, sale_date: str = "sale_date") 
 
 def plain_input(value: Any) -> Any:
     """A value as read, as plain data for the record (YAML's located mappings become dicts)."""
+    if type(value) is str:  # a CSV cell: most values
+        return value
     if isinstance(value, dict):
         return {str(k): plain_input(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

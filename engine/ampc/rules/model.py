@@ -333,8 +333,11 @@ class RuleSet:
     def edition_deciding(self, when: When) -> str:
         """The edition of the law that decides a product on these dates: the earliest that holds every
         rule and parameter value in force on them."""
+        reads = self.__dict__.get("_reads")
+        if reads is None or len(reads) != len(self.rules):
+            reads = self.__dict__["_reads"] = {r.id: tuple(params_of(r.when)) for r in self.rules}
         in_force = [r for r in self.rules if r.in_force(when)]
-        used = {pid for r in in_force for pid in params_of(r.when)}
+        used = {pid for r in in_force for pid in reads[r.id]}
         dates = [r.enacted for r in in_force if r.enacted]
         dates += [p.enacted for pid in used for p in [self.params[pid]] if p.enacted and p.at(when) is not None]
         return self.edition_holding(max(dates) if dates else None)
