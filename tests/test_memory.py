@@ -14,9 +14,12 @@ ROW = ("{n},inverter,yes,yes,solar_module,{use},{phase},{volts},{cap},{one},no,U
 SPECS = [dict(use=use, phase=phase, volts=volts, cap=cap, one=one)
          for use in ("residence", "commercial") for phase in ("single", "three")
          for volts in ("240 V", "480 V") for cap in ("650 W", "20 kW", "125 kW", "200 kW") for one in ("yes", "no")]
-PEAK = ("import resource, sys\nfrom ampc.cli import main\nsys.argv = ['ampc'] + sys.argv[1:]\n"
+# The peak of this process's own memory: VmHWM, not ru_maxrss, which on Linux keeps the peak of
+# the process it was forked from (a test process of some hundreds of MiB).
+PEAK = ("import sys\nfrom ampc.cli import main\nsys.argv = ['ampc'] + sys.argv[1:]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+        "hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
+        "print(int(hwm.split()[1]), file=sys.stderr)")
 
 
 def _peak_kib(tmp_path: Path, rows: int) -> int:
