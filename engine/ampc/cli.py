@@ -229,30 +229,24 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_e
     """
     from ampc.credit import compute as credit_module
     from ampc.credit import filer, worksheet
+    from ampc.credit.output import pieces
     ruleset = _load(rules_dir)
-    try:
-        catalog_rows, ledger_rows = credit_module.load(catalogs, sales, ruleset)
+    try:  # the ledger is read as it is computed, and the worksheet written as it is rendered
+        catalog_rows, ledger_rows = credit_module.load(catalogs, sales, ruleset, stream=True)
         part_i = filer.read_facilities(facilities, ruleset) if facilities else None
         filer.form_lines(ruleset)  # the e-file elements of lines 7, 8a-8c and Parts III, IV, checked
-    except InputError as exc:
-        _fail(exc)
-    run = credit_module.compute(catalog_rows, ledger_rows, ruleset, _tax_year(tax_year, year_end), as_of, year_end,
-                                part_i)
-    try:
+        run = credit_module.compute(catalog_rows, ledger_rows, ruleset, _tax_year(tax_year, year_end), as_of,
+                                    year_end, part_i)
         filer.allocate(run, allocated)
     except InputError as exc:
         _fail(exc)
-    if explain_line:
-        text = worksheet.explain_line(run, explain_line)
-    else:
-        render = {"table": worksheet.text, "csv": worksheet.to_csv, "json": worksheet.to_json,
-                  "markdown": worksheet.to_markdown}[fmt]
-        text = render(run, ruleset)
     if output:
-        output.write_text(text, encoding="utf-8")
+        with output.open("w", encoding="utf-8") as handle:
+            handle.writelines(pieces(run, ruleset, fmt, explain_line))
         click.echo(f"wrote the worksheet to {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        for piece in pieces(run, ruleset, fmt, explain_line):
+            click.echo(piece, nl=False)
     if run.errors and (output or fmt != "table"):
         for problem in run.errors:
             click.echo(f"error: {worksheet.problem_text(problem)}", err=True)

@@ -10,26 +10,31 @@ Everything here is typed data: an amount holds the parts of its arithmetic (unit
 base, the cap where it applies, the rate and the phase-out with the parameters and dates they were
 read at), a rejected sale holds its decision record. Nothing here writes a sentence or formats a
 number: engine/ampc/credit/worksheet.py renders the worksheet; its JSON form is in sheet.py.
-Just over 400 lines: the ledger's reading, the base, rate and phase-out of a sale, and the grouping
-by facility and taxable year are one calculation, kept together so an auditor reads it in one place.
+
+The ledger is read a sale at a time (ledger.py) and may be of any length: each line keeps running
+sums of its exact amounts, its sales go to a list kept in bounded memory (spool.py), and a product
+is decided once for all the sales that repeat it, its dates and its facts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
+from collections.abc import Iterable
 from decimal import Decimal
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
 import msgspec
 
 from ampc.credit.filer import Facility, attach, fed_facts
+from ampc.credit.ledger import check_sale, problem_of
+from ampc.credit.ledger import load as load  # the catalog and the ledger, as callers read them from here
 from ampc.credit.model import (
     CLAIMED_LINE,
     FACILITY,
     PRODUCT,
     PRODUCTION_DATE,
-    REQUIRED,
     SALE_DATE,
     SALE_FACTS,
     UNITS,
@@ -47,12 +52,11 @@ from ampc.credit.model import (
     Stake,
     TaxYear,
     Worksheet,
-    amount_columns,
 )
+from ampc.credit.spool import Detail, Spool, trimmed
 from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_row
-from ampc.errors import InputError, Problem, did_you_mean, written
-from ampc.io.catalog import Row, column_problem, normalize, read_rows
+from ampc.io.catalog import Row
 from ampc.records import record as R
 from ampc.rules.model import CreditLine, RuleSet, When
 from ampc.rules.units import registry
@@ -130,7 +134,11 @@ def _ledger_value(ruleset: RuleSet, credit: CreditLine, sale: dict[str, Any], co
 def base_unit(ruleset: RuleSet, credit: CreditLine) -> str:
     """The unit column (d) is stated in: the one the line's rate is per (square meters for the
     wafers' $12 per m², kilowatt hours for battery cells), or dollars for a rate in percent."""
-    unit = ruleset.params[credit.rate].unit
+    return _base_unit(ruleset.params[credit.rate].unit)
+
+
+@lru_cache(maxsize=256)
+def _base_unit(unit: str) -> str:  # a function of the rate's unit alone: figured once per unit, not per sale
     reg = registry()
     per = reg.Unit(USD) / reg.Unit(unit.replace("%", "percent"))
     if per.dimensionality == reg.Unit(USD).dimensionality:  # a percentage of an amount of money
@@ -205,34 +213,20 @@ def _cap(ruleset: RuleSet, credit: CreditLine, product: Row, rated: R.Quantity, 
 
 
 # ---------------------------------------------------------------------------------------------------
-# the ledger, sale by sale
+# the ledger, sale by sale (read by ampc.credit.ledger)
 
-def read_ledger(path: Path | str, ruleset: RuleSet) -> list[Row]:
-    """The sales, each normalized against the ledger's columns; a bad row carries its problem."""
-    rows = read_rows(Path(path), "sales ledger")
-    for row in rows:
-        if row.problem is None:
-            row.raw = {ruleset.column(PRODUCT): row.product, **row.raw}
-            problem = column_problem(row, ruleset.ledger)
-            if problem is not None and problem.key not in ruleset.ledger:  # the catalog's fix names `ampc facts`
-                problem = Problem(problem.where, problem.message, "rename it to a column of the sales ledger "
-                                  f"({', '.join(ruleset.ledger)}), or remove it", problem.key)
-            row.problem = problem
-        if row.problem is None:
-            normalize(row, ruleset.ledger, ruleset)
-            for key, column in ruleset.ledger.items():  # labels keep their spelling; only rules fold case
-                if column.type == "text" and row.problem is None and row.raw.get(key) not in (None, ""):
-                    row.facts[key] = " ".join(str(row.raw[key]).split())
-        row.roles = {role: row.facts.get(column) for role, column in ruleset.ledger_roles.items()}
-    return rows
+DECISIONS = 65_536  # decisions kept for the sales that repeat a product, its dates and facts
 
 
 class Calculator:
-    def __init__(self, ruleset: RuleSet, decider: Decider, as_of: dt.date | None = None):
+    def __init__(self, ruleset: RuleSet, decider: Decider, as_of: dt.date | None = None,
+                 spool: Spool | None = None):
         self.ruleset = ruleset
         self.decider = decider
         self.as_of = as_of  # read the law as of this date instead of each sale's date
-        self._records: dict[tuple, R.Record] = {}
+        self.spool = spool or Spool()  # where the run's per-sale detail goes
+        self._records: OrderedDict[tuple, R.Record] = OrderedDict()
+        self._trimming = False  # the run has spilled: decisions are kept as they are written
 
     def when(self, product: Row, sale: Row, year: TaxYear | None = None) -> When:
         """The sale's dates: sold on its sale date (or --as-of), produced on its production date if
@@ -246,13 +240,26 @@ class Calculator:
         return self.decider.when_for(facts, self.as_of or sale.roles[SALE_DATE])
 
     def record(self, product: Row, sale: Row, when: When, fed: dict[str, Any] | None = None) -> R.Record:
-        """The product's decision on the sale's dates, through the one pipeline (once per product and dates);
-        `fed`: the facts the facility's Part I states for the product (filer.fed_facts)."""
+        """The product's decision on the sale's dates, through the one pipeline: once per product,
+        dates and facts while it is kept (DECISIONS of them, the least recently used dropped first);
+        `fed`: the facts the facility's Part I states for the product (filer.fed_facts). Once the
+        run's detail spills to disk, a decision is kept as it is written there (spool.trimmed)."""
         facts = {self.ruleset.role(k): sale.roles[k] for k in SALE_FACTS if sale.roles.get(k) is not None}
         facts.update(fed or {})
         key = (product.product, when, tuple(sorted(facts.items())))
-        if key not in self._records:
-            self._records[key] = decide_row(product, self.decider, when=when, facts=facts)
+        record = self._records.get(key)
+        if record is not None:
+            self._records.move_to_end(key)
+            return record
+        if self.spool.spilled and not self._trimming:
+            self._trimming = True
+            for k in list(self._records):
+                self.spool.forget(self._records[k])
+                self._records[k] = trimmed(self._records[k])
+        record = decide_row(product, self.decider, when=when, facts=facts)
+        self._records[key] = trimmed(record) if self._trimming else record
+        if len(self._records) > DECISIONS:
+            self.spool.forget(self._records.popitem(last=False)[1])
         return self._records[key]
 
     def amount(self, product: Row, sale: Row, decision: R.Decision, when: When) -> Amount:
@@ -312,7 +319,7 @@ class Calculator:
             return None
 
 
-def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: TaxYear | int | None = None,
+def compute(catalog: list[Row], ledger: Iterable[Row], ruleset: RuleSet, tax_year: TaxYear | int | None = None,
             as_of: dt.date | None = None, year_end: int | None = None,
             facilities: dict[str, Facility] | None = None) -> CreditRun:
     """The worksheets of the ledger: one per facility and taxable year. `tax_year` counts only the
@@ -324,13 +331,16 @@ def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: T
     if isinstance(tax_year, int):
         tax_year = TaxYear.beginning_in(tax_year, year_end or 12)
     products = {row.product: row for row in catalog}
-    errors: list[R.Problem] = []
-    outside: list[Row] = []
+    spool = Spool()  # the per-sale lists, in bounded memory
+    errors: Detail[R.Problem] = spool.detail()
+    outside: Detail[Row] = spool.detail()
     sheets: dict[tuple, Worksheet] = {}
+    rows = 0
     with Decider(ruleset) as decider:
-        calc = Calculator(ruleset, decider, as_of)
+        calc = Calculator(ruleset, decider, as_of, spool)
         for sale in ledger:
-            problem = _problem(sale.problem) if sale.problem else _check_sale(sale, products, ruleset)
+            rows += 1
+            problem = problem_of(sale.problem) if sale.problem else check_sale(sale, products, ruleset)
             if problem:
                 errors.append(problem)
                 continue
@@ -340,9 +350,11 @@ def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: T
                 continue
             year = tax_year or (TaxYear.of(sold, year_end) if year_end else None)
             facility = sale.roles[FACILITY]
-            sheet = sheets.setdefault((facility, year.start if year else None), Worksheet(facility, year, {
-                line: LineTotal(ruleset.credits[line]) for line in ruleset.line_order() if line in ruleset.credits},
-                part_iv_fact=ruleset.role("part_iv_line")))
+            sheet = sheets.get((facility, year.start if year else None))
+            if sheet is None:
+                sheet = sheets[facility, year.start if year else None] = Worksheet(facility, year, {
+                    line: LineTotal(ruleset.credits[line], spool.detail()) for line in ruleset.line_order()
+                    if line in ruleset.credits}, spool.detail(), spool.detail(), ruleset.role("part_iv_line"))
             product = products[sale.roles[PRODUCT]]
             when = calc.when(product, sale, year)
             fed = fed_facts(facilities, facility, product.facts, sale.where, product.product)  # Part I, lines 5, 6
@@ -354,61 +366,22 @@ def compute(catalog: list[Row], ledger: list[Row], ruleset: RuleSet, tax_year: T
                 errors.append(R.Problem(sale.where, record.error.message, record.error.fix, record.error.key))
                 continue
             if record.outcome == R.UNDETERMINED:
-                sheet.pending.append(Pending(sale, record, calc.at_stake(product, sale, record, when)))
+                sheet.defer(Pending(sale, record, calc.at_stake(product, sale, record, when)))
                 continue
             if record.outcome != R.QUALIFIED:
-                sheet.rejected.append(Rejected(sale, record, calc.rejected_base(product, sale, record, when)))
+                sheet.reject(Rejected(sale, record, calc.rejected_base(product, sale, record, when)))
                 continue
             try:
                 amount = calc.amount(product, sale, record, when)
             except _Missing as missing:
                 errors.append(R.Problem(sale.where, missing.message, missing.fix, missing.key))
                 continue
-            sheet.lines.setdefault(amount.line, LineTotal(ruleset.credits[amount.line])).amounts.append(amount)
+            if amount.line not in sheet.lines:
+                sheet.lines[amount.line] = LineTotal(ruleset.credits[amount.line], spool.detail())
+            sheet.add(sheet.lines[amount.line], amount)
         ident = decider.ident
+    spool.seal()
     ordered = [sheets[k] for k in sorted(sheets, key=lambda k: (k[0], k[1] or dt.date.min))]
-    run = CreditRun(ordered, errors, outside, tax_year, ident, as_of)
+    run = CreditRun(ordered, errors, outside, tax_year, ident, as_of, rows=rows)
     attach(run, facilities)  # Part I of each worksheet, from the facilities file
     return run
-
-
-def _problem(p: Problem) -> R.Problem:
-    return R.Problem(p.where, p.message, p.fix, p.key)
-
-
-def _check_sale(sale: Row, products: dict[str, Row], ruleset: RuleSet) -> R.Problem | None:
-    facts, roles = sale.facts, sale.roles
-    for role, fix in REQUIRED:
-        if roles.get(role) is None:
-            column = ruleset.column(role)
-            return R.Problem(sale.where, f"'{column}' is missing", fix, column)
-    product_column = ruleset.column(PRODUCT)
-    pid = roles[PRODUCT]
-    if pid not in products:
-        return R.Problem(sale.where, f"unknown product '{pid}'{did_you_mean(pid, products)}",
-                         "use a product id from the catalog, or add the product to it", product_column)
-    product = products[pid]
-    if product.problem is not None:
-        return R.Problem(sale.where, f"product '{product.product}' cannot be read from the catalog "
-                         f"({product.problem.where}: {product.problem.message})", product.problem.fix,
-                         product_column)
-    units = roles.get(UNITS)
-    if units is not None and (units < 0 or units != units.to_integral_value()):
-        column = ruleset.column(UNITS)
-        return R.Problem(sale.where, f"{column} {written(units)} is not a whole number of units sold",
-                         "give the number of units sold, 0 or more (a return is not a negative sale)", column)
-    for column in amount_columns(ruleset):
-        if facts.get(column) is not None and facts[column] < 0:
-            return R.Problem(sale.where, f"'{column}' is negative", f"give the {column} as a positive amount",
-                             column)
-    return None
-
-
-def load(catalog_paths, sales_path, ruleset: RuleSet) -> tuple[list[Row], list[Row]]:
-    from ampc.io.catalog import read_catalog
-    catalog: list[Row] = []
-    for path in catalog_paths:
-        catalog.extend(read_catalog(path, ruleset))
-    if not ruleset.ledger:
-        raise InputError(Problem("definitions/ledger.yaml", "no ledger vocabulary", "restore definitions/ledger.yaml"))
-    return catalog, read_ledger(sales_path, ruleset)

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import msgspec
 
+from ampc.credit.spool import Joined
 from ampc.io.catalog import Row
 from ampc.records import record as R
 from ampc.rules.model import CreditLine, RuleSet
@@ -141,25 +143,33 @@ class Amount:
 
 @dataclass
 class LineTotal:
-    credit: CreditLine
-    amounts: list[Amount] = field(default_factory=list)
+    """A line's sales (`amounts`, in ledger order) and its running sums: column (d), the exact
+    column (e), the phase-outs applied. Sales are added with `add`."""
 
-    @property
-    def aggregate(self) -> Decimal:
-        return sum((a.base.amount.value for a in self.amounts), Decimal(0))
+    credit: CreditLine
+    amounts: Sequence[Amount] = field(default_factory=list)  # a list, or the run's spooled Detail
+    aggregate: Decimal = Decimal(0)  # column (d): the bases added in ledger order, exact
+    total: Decimal = Decimal(0)  # column (e): the credits added in ledger order, exact
+    first: Amount | None = None  # the line's first sale: the unit of column (d), the rate of column (c)
+    _phases: set[Decimal] = field(default_factory=set)
+
+    def add(self, amount: Amount) -> None:
+        self.amounts.append(amount)  # type: ignore[attr-defined]
+        self.aggregate += amount.base.amount.value
+        self.total += amount.credit
+        if self.first is None:
+            self.first = amount
+        if amount.phase_out and amount.phase_out.percent != 100:
+            self._phases.add(amount.phase_out.percent)
 
     @property
     def unit(self) -> str:
-        return self.amounts[0].base.amount.unit if self.amounts else ""
-
-    @property
-    def total(self) -> Decimal:
-        return sum((a.credit for a in self.amounts), Decimal(0))
+        return self.first.base.amount.unit if self.first else ""
 
     @property
     def phase_outs(self) -> list[Decimal]:
         """The percentages other than 100 applied on this line, in order."""
-        return sorted({a.phase_out.percent for a in self.amounts if a.phase_out and a.phase_out.percent != 100})
+        return sorted(self._phases)
 
 
 @dataclass(frozen=True)
@@ -258,46 +268,66 @@ class RejectedTotal(_Frozen):
 
 @dataclass
 class Worksheet:
+    """One facility's taxable year: its lines, its rejected and undetermined sales (in ledger order),
+    and the running sums the form reads of them. Sales are added with `add`, `reject` and `defer`."""
+
     facility: str
     tax_year: TaxYear | None
     lines: dict[str, LineTotal] = field(default_factory=dict)
-    rejected: list[Rejected] = field(default_factory=list)
-    pending: list[Pending] = field(default_factory=list)  # undetermined sales, listed apart
+    rejected: Sequence[Rejected] = field(default_factory=list)  # a list, or the run's spooled Detail
+    pending: Sequence[Pending] = field(default_factory=list)  # undetermined sales, listed apart
     part_iv_fact: str = ""  # the fact with role part_iv_line: the Part IV line a mineral's costs go on
     part_i: Any = None  # ampc.credit.filer.Facility: Part I from the facilities file (None: not given)
     allocated_to_beneficiaries: Decimal | None = None  # line 8b of an estate or trust (None: other filers)
+    editions: set[str] = field(default_factory=set)  # the editions of the law that decided its sales
+    at_stake: Decimal = Decimal(0)  # the most the undetermined sales would add (worksheet.pending_total)
+    _part_iv: dict[str, Decimal] = field(default_factory=dict)  # costs by Part IV line, in ledger order
+    _rejected: dict[str | None, tuple[int, dict[str, Decimal]]] = field(default_factory=dict)
+
+    def add(self, total: LineTotal, amount: Amount) -> None:
+        """A qualifying sale, on its line; a mineral's costs also on the Part IV line its decision concludes."""
+        total.add(amount)
+        self._decided(amount.record)
+        if amount.line == PART_IV_FEEDS:
+            value = amount.record.derived.get(self.part_iv_fact)
+            key = value.value if isinstance(value, R.Text) else "?"
+            self._part_iv[key] = self._part_iv.get(key, Decimal(0)) + amount.base.amount.value
+
+    def reject(self, rejected: Rejected) -> None:
+        self.rejected.append(rejected)  # type: ignore[attr-defined]
+        self._decided(rejected.record)
+        count, bases = self._rejected.get(rejected.record.classified_line, (0, {}))
+        if rejected.base is not None:
+            bases[rejected.base.unit] = bases.get(rejected.base.unit, Decimal(0)) + rejected.base.value
+        self._rejected[rejected.record.classified_line] = (count + 1, bases)
+
+    def defer(self, pending: Pending) -> None:
+        """An undetermined sale: at stake, the credit of the line it may meet that earns most."""
+        self.pending.append(pending)  # type: ignore[attr-defined]
+        self._decided(pending.record)
+        self.at_stake += max((s.credit for s in pending.at_stake if s.credit is not None), default=Decimal(0))
+
+    def _decided(self, record: R.Decision) -> None:
+        if record.ruleset.edition:
+            self.editions.add(record.ruleset.edition)
 
     @property
-    def amounts(self) -> list[Amount]:
-        return [a for total in self.lines.values() for a in total.amounts]
+    def amounts(self) -> Sequence[Amount]:
+        """Every qualifying sale, line after line."""
+        return Joined(total.amounts for total in self.lines.values())
 
     @property
-    def vessels(self) -> list[Amount]:
+    def vessels(self) -> Sequence[Amount]:
         return self.lines[VESSEL_LINE].amounts if VESSEL_LINE in self.lines else []
 
     def part_iv(self) -> dict[str, Decimal]:
         """Part IV: costs per line 1 to 73 (the line each mineral's decision concludes)."""
-        out: dict[str, Decimal] = {}
-        total = self.lines.get(PART_IV_FEEDS)
-        for amount in total.amounts if total else []:
-            value = amount.record.derived.get(self.part_iv_fact)
-            key = value.value if isinstance(value, R.Text) else "?"
-            out[key] = out.get(key, Decimal(0)) + amount.base.amount.value
-        return dict(sorted(out.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 999))
+        return dict(sorted(self._part_iv.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 999))
 
     def rejected_totals(self) -> list[RejectedTotal]:
         """How many rejected sales, and the base they held, by the line their product meets."""
-        held: dict[str | None, list[Rejected]] = {}
-        for r in self.rejected:
-            held.setdefault(r.record.classified_line, []).append(r)
-        out = []
-        for line in sorted(held, key=lambda x: (x is None, x or "")):
-            bases: dict[str, Decimal] = {}
-            for r in held[line]:
-                if r.base is not None:
-                    bases[r.base.unit] = bases.get(r.base.unit, Decimal(0)) + r.base.value
-            out.append(RejectedTotal(line, len(held[line]), tuple(R.quantity(v, u) for u, v in bases.items())))
-        return out
+        return [RejectedTotal(line, count, tuple(R.quantity(v, u) for u, v in bases.items()))
+                for line, (count, bases) in sorted(self._rejected.items(), key=lambda x: (x[0] is None, x[0] or ""))]
 
     @property
     def total(self) -> Decimal:
@@ -307,10 +337,11 @@ class Worksheet:
 @dataclass
 class CreditRun:
     worksheets: list[Worksheet]
-    errors: list[R.Problem]
-    outside_year: list[Row]
+    errors: Sequence[R.Problem]  # in ledger order (a list, or the run's spooled Detail)
+    outside_year: Sequence[Row]
     tax_year: TaxYear | None
     ruleset: R.RuleSetId
     as_of: dt.date | None = None  # the date the law was read at for every sale (--as-of), if given
     facilities_given: bool = False  # a facilities file was given (--facilities)
     facilities_not_in_ledger: tuple[str, ...] = ()  # in the facilities file, named by no sale
+    rows: int = 0  # ledger rows read: counted + rejected + undetermined + outside the year + errors

@@ -2,12 +2,15 @@
 Markdown, one line's sales with their arithmetic, and one unit's credit. They read the typed credit
 (ampc.credit.compute) and the decision records; every number and sentence is written here. Over 500
 lines: the form's four formats (with Part I, lines 8b and 8c and the e-file names) share their
-helpers here, one renderer each; splitting Part I's rendering out is the next step."""
+helpers here, one renderer each; splitting Part I's rendering out is the next step. The renderers
+read the sales as they go, a line of output at a time (text_lines, markdown_lines, csv_chunks,
+explain_lines), so that ampc.credit.output writes a worksheet of any length in pieces."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from tabulate import tabulate
@@ -19,7 +22,9 @@ from ampc.credit.model import (
     Amount,
     CreditRun,
     LineTotal,
+    Pending,
     Rate,
+    Rejected,
     RejectedTotal,
     Worksheet,
     cents,
@@ -52,6 +57,7 @@ from ampc.rules.units import grouped, plain
 ROUNDING = ("Amounts are computed exactly; column (e) shows each line to the cent (half up) and in whole "
             "dollars as filed (half up). Line 8a rounds the exact total, not the sum of rounded lines.")
 PHASE_WORD = {"sale": "sold", "production": "produced", "taxable_year": "taxable year"}
+CHUNK = 1 << 16  # characters of CSV handed on at a time
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -122,8 +128,8 @@ def problem_text(p: R.Problem) -> str:
 
 def line_rate(ruleset: RuleSet, total: LineTotal) -> Rate | None:
     """Column (c): the rate applied to the line's first sale, else the parameter's latest value."""
-    if total.amounts:
-        return total.amounts[0].rate
+    if total.first is not None:
+        return total.first.rate
     param = ruleset.params[total.credit.rate]
     last = param.values[-1] if param.values else None
     if last is None or last.value is None:
@@ -252,19 +258,26 @@ def _product(row) -> str:
 
 def editions_text(sheet: Worksheet) -> str:
     """The editions of the law that decided the worksheet's sales, as their records name them."""
-    records = [a.record for a in sheet.amounts] + [r.record for r in sheet.rejected] + [p.record for p in sheet.pending]
-    names = sorted({r.ruleset.edition for r in records if r.ruleset.edition})
+    names = sorted(sheet.editions)
     return f"; decided under the edition {', '.join(names)}" if names else ""
 
 
+def _joined(lines: Iterable[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
 def text(run: CreditRun, ruleset: RuleSet) -> str:
-    out = []
+    return _joined(text_lines(run, ruleset))
+
+
+def text_lines(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
+    """The worksheet as text, line by line (each without its newline), the sales read as it goes."""
     for sheet in run.worksheets:
         year = f", {tax_year_text(sheet.tax_year)}" if sheet.tax_year else ""
-        out.append(f"Form 7207 worksheet: facility {sheet.facility}{year}")
-        out.append(f"rules: {run.ruleset.name} (sha256 {run.ruleset.sha256[:12]}){editions_text(sheet)}\n")
-        out.extend(part_i_text(run, ruleset, sheet))
-        out.append("\nPart II. Eligible components")
+        yield f"Form 7207 worksheet: facility {sheet.facility}{year}"
+        yield f"rules: {run.ruleset.name} (sha256 {run.ruleset.sha256[:12]}){editions_text(sheet)}\n"
+        yield from part_i_text(run, ruleset, sheet)
+        yield "\nPart II. Eligible components"
         rows = [[r["line"], _short(r["component"], 45), _short(r["unit"], 30), r["rate"],
                  (r["aggregate"] + " " + r["aggregate_unit"]).strip(), r["phase_out"], r["credit"],
                  r["credit_whole_dollars"], r["efile"]] for r in part_ii_rows(ruleset, sheet) if r["sales"]]
@@ -276,51 +289,51 @@ def text(run: CreditRun, ruleset: RuleSet) -> str:
             credit = money(x.amount.exact) if x.amount else "(not computed)"
             rows.append([x.line, short.get(x.line, _short(x.label, 45)), "", "", "", "", credit,
                          grouped(x.amount.whole_dollars) if x.amount else "", x.efile])
-        out.append(tabulate(rows, headers=["line", "(a) component", "(b) unit", "(c) rate", "(d) aggregate",
-                                           "phase-out", "(e) credit", "(e) $ as filed", "e-file (e)"],
-                            tablefmt="simple", disable_numparse=True))
+        yield (tabulate(rows, headers=["line", "(a) component", "(b) unit", "(c) rate", "(d) aggregate",
+                                       "phase-out", "(e) credit", "(e) $ as filed", "e-file (e)"],
+                        tablefmt="simple", disable_numparse=True))
         if sheet.vessels:
-            out.append("\nPart III. Related offshore wind vessels")
+            yield "\nPart III. Related offshore wind vessels"
             vrows = [[i, _vessel(a, "name"), _vessel(a, "purpose"), _vessel(a, "official_number"),
                       _vessel(a, "status"), money(a.base.amount.value)] for i, a in enumerate(sheet.vessels, start=1)]
             vrows.append(["", "Total of sales prices (to Part II, line 2a, column (d))", "", "", "",
                           money(sum((a.base.amount.value for a in sheet.vessels), Decimal(0)))])
-            out.append(tabulate(vrows, headers=["line", "name", "purpose", "official number", "new/retrofitted",
-                                                "sales price"], tablefmt="simple", disable_numparse=True))
+            yield (tabulate(vrows, headers=["line", "name", "purpose", "official number", "new/retrofitted",
+                                            "sales price"], tablefmt="simple", disable_numparse=True))
         part_iv = sheet.part_iv()
         if part_iv:
-            out.append("\nPart IV. Costs of producing applicable critical minerals")
+            yield "\nPart IV. Costs of producing applicable critical minerals"
             labels = _part_iv_labels(ruleset)
             lines = filer.form_lines(ruleset)
             prow = [[k, _short(labels.get(k, ""), 70), money(v), lines.part_iv.get(k, "")] for k, v in part_iv.items()]
             prow.append(["74", "Total costs (to Part II, line 6a, column (d))", money(sum(part_iv.values())),
                          lines.part_iv_total.efile])
-            out.append(tabulate(prow, headers=["line", "mineral and form", "costs incurred", "e-file"],
-                                tablefmt="simple", disable_numparse=True))
-        noted = [(a, [*flags(a), *cap_notes(a, sheet.lines[a.line].credit.notes)]) for a in sheet.amounts]
-        noted = [(a, notes) for a, notes in noted if notes]
-        if noted:
-            out.append("\nNotes and flags")
-            for a, notes in noted:
-                out.extend(f"  {a.row.where} ({_product(a.row)}): {note}" for note in notes)
+            yield (tabulate(prow, headers=["line", "mineral and form", "costs incurred", "e-file"],
+                            tablefmt="simple", disable_numparse=True))
+        head = "\nNotes and flags"
+        for a in sheet.amounts:
+            notes = [*flags(a), *cap_notes(a, sheet.lines[a.line].credit.notes)]
+            if notes and head:
+                yield head
+                head = ""
+            yield from (f"  {a.row.where} ({_product(a.row)}): {note}" for note in notes)
         if sheet.pending:
-            out.append(f"\nUndetermined sales: {len(sheet.pending)} (not on the form until settled; up to "
-                       f"{money(pending_total(sheet))} at stake)")
-            out.extend(f"  {line}" for line in pending_lines(sheet))
+            yield (f"\nUndetermined sales: {len(sheet.pending)} (not on the form until settled; up to "
+                   f"{money(pending_total(sheet))} at stake)")
+            yield from (f"  {line}" for line in pending_lines(sheet))
         if sheet.rejected:
-            out.append(f"\nRejected sales: {len(sheet.rejected)} (not on the form); {rejected_totals(sheet)}")
+            yield f"\nRejected sales: {len(sheet.rejected)} (not on the form); {rejected_totals(sheet)}"
             for r in sheet.rejected:
                 base = f" [{value_text(r.base)}]" if r.base else ""
-                out.append(f"  {r.row.where} {_product(r.row)}{base}: {r.outcome}: {reason(r.record)}")
-        out.append(f"\n{ROUNDING}\n")
+                yield f"  {r.row.where} {_product(r.row)}{base}: {r.outcome}: {reason(r.record)}"
+        yield f"\n{ROUNDING}\n"
     if run.facilities_not_in_ledger:
-        out.append(unlisted_note(run))
+        yield unlisted_note(run)
     if run.outside_year:
-        out.append(f"{len(run.outside_year)} sale(s) fall outside {tax_year_text(run.tax_year)} and were not counted.")
+        yield f"{len(run.outside_year)} sale(s) fall outside {tax_year_text(run.tax_year)} and were not counted."
     if run.errors:
-        out.append(f"\n{len(run.errors)} sale(s) could not be computed:")
-        out.extend(f"  {problem_text(p)}" for p in run.errors)
-    return "\n".join(out) + "\n"
+        yield f"\n{len(run.errors)} sale(s) could not be computed:"
+        yield from (f"  {problem_text(p)}" for p in run.errors)
 
 
 def tax_year_text(year) -> str:
@@ -341,20 +354,17 @@ def stake_text(stakes) -> str:
     return "; ".join(parts) or "no line it may meet"
 
 
-def pending_lines(sheet: Worksheet) -> list[str]:
+def pending_lines(sheet: Worksheet) -> Iterator[str]:
     """The undetermined sales, one line each: where, the product, what would settle it, what it holds."""
-    out = []
     for p in sheet.pending:
         settle = ", ".join(p.record.missing) or "a threshold the law does not state for its date"
-        out.append(f"{p.row.where} {_product(p.row)}: {reason(p.record)}; would be settled by: {settle}; "
-                   f"{stake_text(p.at_stake)}")
-    return out
+        yield (f"{p.row.where} {_product(p.row)}: {reason(p.record)}; would be settled by: {settle}; "
+               f"{stake_text(p.at_stake)}")
 
 
 def pending_total(sheet: Worksheet) -> Decimal:
     """The most the undetermined sales would add: each sale on the line it may meet that earns most."""
-    return sum((max((s.credit for s in p.at_stake if s.credit is not None), default=Decimal(0))
-                for p in sheet.pending), Decimal(0))
+    return sheet.at_stake
 
 
 def _short(value: str, width: int) -> str:
@@ -362,6 +372,18 @@ def _short(value: str, width: int) -> str:
 
 
 def to_csv(run: CreditRun, ruleset: RuleSet) -> str:
+    return "".join(csv_chunks(run, ruleset))
+
+
+def _drained(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def csv_chunks(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
+    """The worksheet as CSV, in pieces, the sales read as it goes."""
     buffer = io.StringIO()
     fields = ["facility", "line", "component", "unit", "rate", "aggregate", "aggregate_unit", "sales",
               "phase_out", "credit", "credit_whole_dollars", "credit_exact", "status", "product", "settled_by",
@@ -404,21 +426,27 @@ def to_csv(run: CreditRun, ruleset: RuleSet) -> str:
                                  "credit_exact": exact(s.credit) if s and s.credit is not None else "",
                                  "status": "undetermined", "product": _product(p.row),
                                  "settled_by": " ".join(p.record.missing)})
-    return buffer.getvalue()
+            if buffer.tell() >= CHUNK:
+                yield _drained(buffer)
+    yield _drained(buffer)
 
 
 def to_markdown(run: CreditRun, ruleset: RuleSet) -> str:
-    out = []
+    return _joined(markdown_lines(run, ruleset))
+
+
+def markdown_lines(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
+    """The worksheet as Markdown, line by line (each without its newline), the sales read as it goes."""
     for sheet in run.worksheets:
-        out.append(f"# Form 7207 worksheet: {sheet.facility}\n")
-        out.append(f"Rules {run.ruleset.name}, sha256 `{run.ruleset.sha256}`{editions_text(sheet)}.\n")
+        yield f"# Form 7207 worksheet: {sheet.facility}\n"
+        yield f"Rules {run.ruleset.name}, sha256 `{run.ruleset.sha256}`{editions_text(sheet)}.\n"
         p = part_i(run, ruleset, sheet)
         if p is not None:
-            out.append("**Part I. Facility information**" + ("" if p.listed else
-                       " (not in the facilities file: left blank)") + "\n")
-            out.append(tabulate([[f.line, f.label, part_i_value(f.value), f"`{part_i_efile(f)}`"] for f in p.fields],
-                                headers=["Line", "Label", "Entry", "e-file"], tablefmt="github",
-                                disable_numparse=True) + "\n")
+            yield ("**Part I. Facility information**" + ("" if p.listed else
+                   " (not in the facilities file: left blank)") + "\n")
+            yield (tabulate([[f.line, f.label, part_i_value(f.value), f"`{part_i_efile(f)}`"] for f in p.fields],
+                            headers=["Line", "Label", "Entry", "e-file"], tablefmt="github",
+                            disable_numparse=True) + "\n")
         rows = [[r["line"], r["component"], r["unit"], r["rate"], (r["aggregate"] + " " + r["aggregate_unit"]).strip(),
                  r["phase_out"], r["credit"], r["credit_whole_dollars"], f"`{r['efile']}`"]
                 for r in part_ii_rows(ruleset, sheet)]
@@ -428,41 +456,47 @@ def to_markdown(run: CreditRun, ruleset: RuleSet) -> str:
             label = "Total" if x.line == "8a" else x.label
             rows.append([x.line, label, "", "", "", "", money(x.amount.exact), grouped(x.amount.whole_dollars),
                          f"`{x.efile}`"])
-        out.append(tabulate(rows, headers=["Line", "(a)", "(b)", "(c)", "(d)", "Phase-out", "(e)", "(e) as filed",
-                                           "e-file (e)"], tablefmt="github", disable_numparse=True))
+        yield (tabulate(rows, headers=["Line", "(a)", "(b)", "(c)", "(d)", "Phase-out", "(e)", "(e) as filed",
+                                       "e-file (e)"], tablefmt="github", disable_numparse=True))
         if sheet.pending:
-            out.append(f"\n**Undetermined sales ({len(sheet.pending)}; up to {money(pending_total(sheet))} at "
-                       "stake)**\n")
-            out.extend(f"- {line}" for line in pending_lines(sheet))
+            yield (f"\n**Undetermined sales ({len(sheet.pending)}; up to {money(pending_total(sheet))} at "
+                   "stake)**\n")
+            yield from (f"- {line}" for line in pending_lines(sheet))
         if sheet.rejected:
-            out.append(f"\n**Rejected sales ({len(sheet.rejected)})**\n")
-            out.extend(f"- {r.row.where} `{_product(r.row)}`: {r.outcome}: {reason(r.record)}"
-                       for r in sheet.rejected)
-        out.append(f"\n{ROUNDING}\n")
+            yield f"\n**Rejected sales ({len(sheet.rejected)})**\n"
+            yield from (f"- {r.row.where} `{_product(r.row)}`: {r.outcome}: {reason(r.record)}"
+                        for r in sheet.rejected)
+        yield f"\n{ROUNDING}\n"
     if run.facilities_not_in_ledger:
-        out.append(unlisted_note(run) + "\n")
-    return "\n".join(out) + "\n"
+        yield unlisted_note(run) + "\n"
 
 
 def explain_line(run: CreditRun, line: str) -> str:
-    out = []
+    return _joined(explain_lines(run, line))
+
+
+def explain_lines(run: CreditRun, line: str) -> Iterator[str]:
+    """Every sale that fed the line, with its arithmetic, line by line, the sales read as it goes."""
+    fed = False
     for sheet in run.worksheets:
         total = sheet.lines.get(line)
         if total is None:
             continue
-        out.append(f"Facility {sheet.facility}, line {line} ({total.credit.column_a}): {len(total.amounts)} sale(s)")
-        out.append(f"  how: {total.credit.column_b}; rate parameter {total.credit.rate}; {total.credit.citation()}")
+        fed = True
+        yield f"Facility {sheet.facility}, line {line} ({total.credit.column_a}): {len(total.amounts)} sale(s)"
+        yield f"  how: {total.credit.column_b}; rate parameter {total.credit.rate}; {total.credit.citation()}"
         for a in total.amounts:
-            out.append(f"  {a.row.where}: {_product(a.row)} ({reason(a.record)}; "
-                       f"as of {a.record.dates.sale.isoformat()})")
-            out.append(f"      {arithmetic(a)}")
-            out.extend(f"      note: {note}" for note in (*cap_notes(a, total.credit.notes), *flags(a)))
-        out.append(f"  column (d) {grouped(total.aggregate)}; column (e) {money(total.total)} "
-                   f"(${grouped(dollars(total.total))} as filed)")
+            yield (f"  {a.row.where}: {_product(a.row)} ({reason(a.record)}; "
+                   f"as of {a.record.dates.sale.isoformat()})")
+            yield f"      {arithmetic(a)}"
+            yield from (f"      note: {note}" for note in (*cap_notes(a, total.credit.notes), *flags(a)))
+        yield (f"  column (d) {grouped(total.aggregate)}; column (e) {money(total.total)} "
+               f"(${grouped(dollars(total.total))} as filed)")
         for r in sheet.rejected:
             if r.record.classified_line == line:
-                out.append(f"  not counted: {r.row.where} {_product(r.row)}: {r.outcome}: {reason(r.record)}")
-    return "\n".join(out) + "\n" if out else f"no sales fed line {line}\n"
+                yield f"  not counted: {r.row.where} {_product(r.row)}: {r.outcome}: {reason(r.record)}"
+    if not fed:
+        yield f"no sales fed line {line}"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -476,9 +510,17 @@ def _decision(d: R.Decision) -> DecisionRef:
     return DecisionRef(d.outcome, d.reason, d.dates, d.line, d.classified_line, d.decided_by, d.missing, reason(d))
 
 
-def _sale_amount(a: Amount) -> SaleAmount:
+def sale_amount(a: Amount) -> SaleAmount:
     return SaleAmount(sale_of(a.row), a.line, a.base, a.rate, R.plain_decimal(a.before_phase_out), a.phase_out,
                       R.plain_decimal(a.credit), _decision(a.record), a.claimed, a.review)
+
+
+def rejected_sale(r: Rejected) -> RejectedSale:
+    return RejectedSale(sale_of(r.row), _decision(r.record), r.base)
+
+
+def pending_sale(p: Pending) -> PendingSale:
+    return PendingSale(sale_of(p.row), _decision(p.record), p.at_stake)
 
 
 def _part_ii(ruleset: RuleSet, sheet: Worksheet) -> tuple[PartIILine, ...]:
@@ -496,7 +538,9 @@ def _part_ii(ruleset: RuleSet, sheet: Worksheet) -> tuple[PartIILine, ...]:
     return tuple(out)
 
 
-def _facility(run: CreditRun, ruleset: RuleSet, sheet: Worksheet) -> FacilityWorksheet:
+def facility_sheet(run: CreditRun, ruleset: RuleSet, sheet: Worksheet, detail: bool = True) -> FacilityWorksheet:
+    """The worksheet's JSON form; without `detail`, its lists of sales left empty (ampc.credit.output
+    writes them in, sale by sale)."""
     vessels = tuple(Vessel(i, sale_of(a.row), R.plain_decimal(a.base.amount.value),
                            *(a.row.roles.get(VESSEL_ROLES[k]) for k in ("name", "purpose", "official_number",
                                                                           "status")))
@@ -510,21 +554,24 @@ def _facility(run: CreditRun, ruleset: RuleSet, sheet: Worksheet) -> FacilityWor
         part_iv=tuple(PartIVLine(k, labels.get(k, ""), R.plain_decimal(v), filer.form_lines(ruleset).part_iv.get(k, ""))
                       for k, v in part_iv.items()),
         line_74=R.plain_decimal(sum(part_iv.values(), Decimal(0))) if part_iv else None,
-        sales=tuple(_sale_amount(a) for a in sheet.amounts),
-        rejected=tuple(RejectedSale(sale_of(r.row), _decision(r.record), r.base) for r in sheet.rejected),
-        undetermined=tuple(PendingSale(sale_of(p.row), _decision(p.record), p.at_stake) for p in sheet.pending),
+        sales=tuple(sale_amount(a) for a in sheet.amounts) if detail else (),
+        rejected=tuple(rejected_sale(r) for r in sheet.rejected) if detail else (),
+        undetermined=tuple(pending_sale(p) for p in sheet.pending) if detail else (),
         rejected_by_line=tuple(sheet.rejected_totals()), part_i=part_i(run, ruleset, sheet),
         line_8b=_money(sheet.allocated_to_beneficiaries) if sheet.allocated_to_beneficiaries is not None else None,
         line_8c=_money(c) if (c := line_8c_of(sheet)) is not None else None,
         form_lines=tuple(form_lines(ruleset, sheet)))
 
 
-def report(run: CreditRun, ruleset: RuleSet) -> WorksheetReport:
-    """The worksheet as the typed JSON form; the reasons of the decisions are added in words."""
-    outside: tuple[Sale, ...] = tuple(sale_of(r) for r in run.outside_year)
+def report(run: CreditRun, ruleset: RuleSet, detail: bool = True) -> WorksheetReport:
+    """The worksheet as the typed JSON form, held whole; the reasons of the decisions are added in
+    words. Without `detail`, the worksheets and the lists of sales and errors are left empty
+    (ampc.credit.output writes them in, sale by sale, for a ledger of any length)."""
+    outside: tuple[Sale, ...] = tuple(sale_of(r) for r in run.outside_year) if detail else ()
     return WorksheetReport(run.ruleset, R.software(), run.tax_year,
-                           tuple(_facility(run, ruleset, s) for s in run.worksheets), run.as_of, outside,
-                           tuple(run.errors), facilities_not_in_ledger=run.facilities_not_in_ledger)
+                           tuple(facility_sheet(run, ruleset, s) for s in run.worksheets) if detail else (),
+                           run.as_of, outside, tuple(run.errors) if detail else (),
+                           facilities_not_in_ledger=run.facilities_not_in_ledger)
 
 
 def to_json(run: CreditRun, ruleset: RuleSet) -> str:
