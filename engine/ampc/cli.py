@@ -93,9 +93,9 @@ def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: in
     """Decide every product of the CATALOGS (CSV, XLSX, JSON, JSONL or YAML files).
 
     Rows are read, decided and written one at a time (JSON and JSON lines as they are decided), so
-    memory does not grow with the number of rows; it grows with the number of distinct states of the
-    law the products' dates fall in (one compiled engine each). Exit status: 0 every row decided, 1 some rows could not
-    be read (listed as errors), 2 the catalog or the rule set cannot be used at all.
+    memory stays flat however many rows and dates (one compiled engine per kind of component, for
+    every date). Exit status: 0 every row decided, 1 some rows could not be read (listed as errors),
+    2 the catalog or the rule set cannot be used at all.
     """
     from ampc.decide.batch import SMALL, decide_stream
     from ampc.decide.pipeline import stream
