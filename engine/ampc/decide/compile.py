@@ -16,6 +16,11 @@ explainer reads it), so each such rule is compiled twice: its condition, and its
 The compiled form is independent of the explainer: it reads each threshold from the rule set
 (the parameter's value in force, converted to the fact's unit) and applies the declared precedence
 itself, so that the agreement of the two is a check, not a tautology.
+
+Over 400 lines because the design keeps durable-rules behind this one module: the compiler (the
+conditions, the periods of the law and their date guards) and the session that runs them both
+speak the engine's condition language and its limits (32 expressions a rule, a stack of 64), and
+splitting them would spread that knowledge over two modules.
 """
 
 from __future__ import annotations
