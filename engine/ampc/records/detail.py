@@ -78,10 +78,9 @@ def _note(flag: R.Flag, ruleset: RuleSet) -> str:
 
 def _facts(record: R.Decision, ruleset: RuleSet) -> dict[str, R.Value]:
     """The facts the product was decided on: its inputs read again by the rule set (the same reading)."""
-    from ampc.io.catalog import Row, prepare
-    given = record.inputs
-    row = Row(record.source.where, record.source.row or 0, record.product, record.description, given.as_of,
-              dict(given.values), dict(given.header_units), file=record.source.file)
+    from ampc.io.catalog import prepare
+    from ampc.records.verify import row_of
+    row = row_of(record)
     prepare([row], ruleset)
     if row.problem is not None:
         raise Unresolved(f"record {record.product}: its inputs cannot be read again ({row.problem.message})")
