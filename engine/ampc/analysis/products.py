@@ -26,7 +26,7 @@ from typing import Any
 from ampc.rules.formula import evaluate as compute
 from ampc.rules.formula import facts_used
 from ampc.rules.formula import quantity_of as evaluate_formula
-from ampc.rules.model import Cmp, Cond, FactDef, Not, Rule, RuleSet, When
+from ampc.rules.model import Cmp, Cond, FactDef, Not, Rule, RuleSet, When, comparisons
 from ampc.rules.units import UnitError, convert, registry
 
 Pick = Callable[[Sequence[Any]], Any]
@@ -44,14 +44,6 @@ SCALES = tuple(Decimal(v) for v in ("0", "10", "100", "1000", "1000000"))
 CACHED = 100_000  # solved and computed inputs kept
 OTHER_TEXT = "elsewhere"  # a free-text value that no rule names
 KEYS = tuple(f.name for f in fields(When))  # the dates law is keyed on: sale, production, taxable_year
-
-
-def comparisons(cond: Cond) -> list[Cmp]:
-    if isinstance(cond, Cmp):
-        return [cond]
-    if isinstance(cond, Not):
-        return comparisons(cond.item)
-    return [c for item in cond.items for c in comparisons(item)]
 
 
 def negated(cond: Cond, inside: bool = False) -> set[str]:

@@ -37,7 +37,7 @@ import durable_rules_engine
 from durable import engine as durable
 
 from ampc.errors import EngineError
-from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when, params_of
+from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when, comparisons, params_of
 from ampc.rules.operators import settled_for_every
 from ampc.rules.units import convert
 
@@ -120,14 +120,6 @@ _NEGATE = {"is": "is_not", "at_least": "less_than", "more_than": "at_most", "at_
            "less_than": "at_least"}
 UNSTATED = object()  # a parameter with no value in force: the law states no threshold for the date
 _DATE = {"sale": "_era_sale", "production": "_era_production", "taxable_year": "_era_taxable_year"}
-
-
-def _facts_of(cond: Cond) -> list[str]:
-    if isinstance(cond, Cmp):
-        return [cond.fact]
-    if isinstance(cond, Not):
-        return _facts_of(cond.item)
-    return [f for item in cond.items for f in _facts_of(item)]
 
 
 def _narrowed(bounds: dict, key: str, first: dt.date | None, last: dt.date | None) -> dict | None:
@@ -322,7 +314,7 @@ class Session:
         compiler = self._compiler = Compiler(ruleset, kind)
         # the facts this session's rules read: a product's other facts are not sent (the engine
         # limits the fields of one fact, and an unread field only costs)
-        self._read = frozenset(f for r in self.rules for f in _facts_of(r.when)) | {ruleset.role("kind")}
+        self._read = frozenset(c.fact for r in self.rules for c in comparisons(r.when)) | {ruleset.role("kind")}
         # per derive stage, each true/false fact it concludes and the rules that conclude it
         self._concluding: dict[str, dict[str, list[Rule]]] = {s: {} for s in self.stages}
         definition: dict[str, dict] = {}

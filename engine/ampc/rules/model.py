@@ -349,13 +349,18 @@ class RuleSet:
         return ident
 
 
+def comparisons(cond: Cond) -> list[Cmp]:
+    """The comparisons of a condition, in order, however nested."""
+    if isinstance(cond, Cmp):
+        return [cond]
+    if isinstance(cond, Not):
+        return comparisons(cond.item)
+    return [c for item in cond.items for c in comparisons(item)]
+
+
 def params_of(cond: Cond) -> list[str]:
     """The parameters a condition compares with."""
-    if isinstance(cond, Cmp):
-        return [cond.param] if cond.param else []
-    if isinstance(cond, Not):
-        return params_of(cond.item)
-    return [p for item in cond.items for p in params_of(item)]
+    return [c.param for c in comparisons(cond) if c.param]
 
 
 def is_number(value: Any) -> bool:
