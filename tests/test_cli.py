@@ -99,13 +99,17 @@ def test_a_missing_product_column_stops_with_a_clear_error(tmp_path):
     assert "no 'product' column (did you mean 'prodcut'?)" in result.output
 
 
-def test_an_unknown_column_is_an_error_row_with_did_you_mean(tmp_path):
+def test_an_unknown_column_is_reported_with_did_you_mean_and_its_rows_decided(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("product,component,ac_capacty\nA,inverter,5 kW\n")
     result = run("classify", path)
-    assert result.exit_code == 1
-    assert "row 2: unknown column or key 'ac_capacty' (did you mean 'ac_capacity'?)" in result.output
-    assert "1 products: 1 error" in result.output
+    assert result.exit_code == 0
+    assert "header, column 3: unknown column or key 'ac_capacty' (did you mean 'ac_capacity'?)" in result.stderr
+    assert "1 products: 1 undetermined" in result.stdout
+    strict = run("classify", path, "--strict")
+    assert strict.exit_code == 1
+    assert "row 2: unknown column or key 'ac_capacty' (did you mean 'ac_capacity'?)" in strict.output
+    assert "1 products: 1 error" in strict.output
 
 
 def test_explain_a_rejected_product_in_the_instructions_words():

@@ -198,7 +198,8 @@ def test_without_an_allocation_8b_and_8c_are_blank_not_zero():
     text = run().output
     assert "\n8b " not in text and "\n8c " not in text
     rows = list(csv.DictReader(io.StringIO(run("--format", "csv").output)))
-    assert not [r for r in rows if r["line"] in ("8b", "8c")]
+    blank = [r for r in rows if r["part"] == "II" and r["line"] in ("8b", "8c")]
+    assert len(blank) == 4 and all(r["status"] == "blank" and not r["credit_exact"] for r in blank)
 
 
 # --- the e-file elements ---------------------------------------------------------------------------

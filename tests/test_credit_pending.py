@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ampc.credit import worksheet
+from ampc.credit import csvfile, markdown, worksheet
 from ampc.credit.compute import compute, load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +62,9 @@ def test_every_format_shows_the_undetermined_sale(run):
     assert "Undetermined sales: 1 (not on the form until settled; up to $550.00 at stake)" in text
     assert "would be settled by: connects_to_one_module; 3e: 5,000 W, $550.00 at stake; 3d: 5,000 W" in text
     assert "Rejected sales" not in text
-    markdown = worksheet.to_markdown(result, ruleset)
-    assert "**Undetermined sales (1; up to $550.00 at stake)**" in markdown
-    rows = list(csv.DictReader(io.StringIO(worksheet.to_csv(result, ruleset))))
+    written = markdown.to_markdown(result, ruleset)
+    assert "**Undetermined sales (1; up to $550.00 at stake)**" in written
+    rows = list(csv.DictReader(io.StringIO(csvfile.to_csv(result, ruleset))))
     pending = [r for r in rows if r["status"] == "undetermined"]
     assert {r["line"] for r in pending} == {"3e", "3d"} and {r["product"] for r in pending} == {"INV-500-?"}
     assert all(r["settled_by"] == "connects_to_one_module" and r["aggregate"] == "5000" for r in pending)

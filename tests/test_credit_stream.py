@@ -18,8 +18,10 @@ import yaml
 
 from ampc.credit import spool
 from ampc.credit.compute import compute, load
+from ampc.credit.csvfile import to_csv
+from ampc.credit.markdown import to_markdown
 from ampc.credit.output import pieces
-from ampc.credit.worksheet import explain_line, text, to_csv, to_json, to_markdown
+from ampc.credit.worksheet import explain_line, text, to_json
 from ampc.decide.decider import Decider
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -172,3 +172,96 @@ def test_a_definitions_file_of_the_wrong_shape_is_reported_at_its_line(tree, pat
 ])
 def test_a_malformed_amended_citation_is_reported_at_its_line(tree, path, pattern, repl, words, anchor):
     _assert_reported_at_its_line(tree, path, pattern, repl, words, anchor)
+
+
+# A number written without its unit where the unit matters: 125 where 125 kW is meant would be read
+# as 125 W and move inverters between lines 3b and 3c, so the loader refuses it at its file and line.
+INVERTERS = "rules/part_ii/line_03_inverters.yaml"
+UTILITY_FLOOR = r"(  inverter\.utility\.min_capacity:\n(?:    .*\n)*?    values: \{2023-01-01: )125 kW\}"
+
+
+def _rewrite(tree, path, pattern, repl):
+    """Change `path` of the copy (pattern -> repl, once); the 1-based line where the match ends."""
+    target = tree / path
+    text = target.read_text(encoding="utf-8")
+    match = re.search(pattern, text, flags=re.M)
+    assert match, pattern
+    target.write_text(text[:match.start()] + match.expand(repl) + text[match.end():], encoding="utf-8")
+    return text.count("\n", 0, match.end()) + 1
+
+
+def _cli_validate(tree):
+    return subprocess.run([sys.executable, "-m", "ampc.cli", "validate", str(tree)],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def test_a_bare_number_for_a_parameter_in_watts_exits_1_at_its_file_and_line(tree):
+    line = _rewrite(tree, INVERTERS, UTILITY_FLOOR, r"\g<1>125}")
+    result = _cli_validate(tree)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (f"{INVERTERS}:{line}: parameter 'inverter.utility.min_capacity': the value 125 has no unit"
+            in result.stdout), result.stdout
+    assert "fix: write the unit: '125 kW'" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("written, watts", [("125 kW", 125_000), ("125000 W", 125_000), ("'0.125 MW'", 125_000)])
+def test_the_same_parameter_with_its_unit_validates_and_is_read_in_watts(tree, written, watts):
+    _rewrite(tree, INVERTERS, UTILITY_FLOOR, rf"\g<1>{written}}}")
+    result = _cli_validate(tree)
+    assert result.returncode == 0, result.stdout
+    from ampc.rules.loader import load_ruleset
+    values = load_ruleset(tree).params["inverter.utility.min_capacity"].values
+    assert [v.value for v in values] == [watts]
+
+
+def test_a_bare_number_in_a_list_parameter_is_refused(tree):
+    line = _rewrite(tree, INVERTERS, r"(values: \{2023-01-01: \[208 V, )480 V", r"\g<1>480")
+    found = [p for p in validate(tree) if p.where == f"{INVERTERS}:{line}"]
+    assert any("parameter 'inverter.commercial.voltages': the value 480 has no unit" in str(p)
+               and "'480 V'" in p.fix for p in found), [str(p) for p in validate(tree)]
+
+
+def test_a_bare_fraction_for_a_percent_parameter_is_refused_with_both_readings(tree):
+    path = "rules/part_ii/line_01_solar.yaml"
+    line = _rewrite(tree, path, r"values: \{2023-01-01: 99\.999999 %\}", "values: {2023-01-01: 0.99999999}")
+    found = [p for p in validate(tree) if p.where == f"{path}:{line}"]
+    assert any("the value 0.99999999 has no unit" in p.message and "'99.999999 percent' if 0.99999999 is a fraction"
+               in p.fix for p in found), [str(p) for p in validate(tree)]
+
+
+def test_a_bare_number_for_a_count_parameter_validates(tree):
+    _rewrite(tree, "rules/part_ii/line_05_batteries.yaml", r"values: \{2023-01-01: 2 count\}",
+             "values: {2023-01-01: 2}")
+    assert validate(tree) == []
+    from ampc.rules.loader import load_ruleset
+    assert [v.value for v in load_ruleset(tree).params["battery.module.min_cells"].values] == [2]
+
+
+def test_a_bare_number_as_an_inline_threshold_is_refused_at_its_line(tree):
+    line = _rewrite(tree, INVERTERS, r"more_than: \{param: inverter\.utility\.min_capacity\}", "more_than: 125")
+    result = _cli_validate(tree)
+    assert result.returncode == 1, result.stdout
+    assert (f"{INVERTERS}:{line}: condition on 'ac_capacity': the threshold 125 has no unit"
+            in result.stdout), result.stdout
+    assert "write the unit: '125 kW' or '125 W', whichever is meant, or refer to a parameter" in result.stdout
+
+
+def test_an_inline_threshold_with_its_unit_or_on_a_count_validates(tree):
+    _rewrite(tree, INVERTERS, r"more_than: \{param: inverter\.utility\.min_capacity\}", "more_than: 125 kW")
+    _rewrite(tree, "rules/part_ii/line_05_batteries.yaml",
+             r"at_least: \{param: battery\.module\.min_cells\}", "at_least: 2")
+    assert validate(tree) == [], [str(p) for p in validate(tree)]
+
+
+def test_a_bare_number_in_a_facts_range_is_refused_at_its_line(tree):
+    path = "definitions/facts/material_assistance.yaml"
+    line = _rewrite(tree, path, r"range: \{min: 0 %, max: 100 %\}", "range: {min: 0 %, max: 100}")
+    found = [p for p in validate(tree) if p.where == f"{path}:{line}"]
+    assert any("fact 'material_assistance_cost_ratio': range max: the bound 100 has no unit" in p.message
+               and "'100 percent'" in p.fix and "param" not in p.fix for p in found), [str(p) for p in validate(tree)]
+
+
+def test_every_bundled_parameter_and_threshold_carries_its_unit():
+    """The bundled rule set itself: it validates under the refusal of bare numbers."""
+    assert validate(ROOT) == []

@@ -65,16 +65,41 @@ def main() -> None:
     """ampc: does a product qualify for the 45X credit (Form 7207), on which line, and why."""
 
 
-def _read(catalogs: tuple[Path, ...], ruleset):
+def columns_options(command):
+    """--map and --strict: how a catalog's column headers are read (ampc.io.columns)."""
+    command = click.option("--strict", is_flag=True, help="A column that names no fact is an error for each row "
+                           "that fills it (default: reported once, its cells left out).")(command)
+    return click.option("--map", "map_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+                        help="YAML mapping of column headers to facts, e.g. 'Cap AC (kW)': ac_capacity.")(command)
+
+
+def _columns(ruleset, map_file: Path | None, strict: bool, vocabulary=None, reserved=None, notice=None):
+    """How headers are read: a column that names nothing is reported on stderr once per file. One
+    mapping file serves the catalog and the ledger: each reads the entries that name its columns."""
+    from ampc.io.columns import RESERVED, Columns, read_mapping, target_name
+    vocabulary = ruleset.facts if vocabulary is None else vocabulary
+    reserved = tuple(RESERVED) if reserved is None else reserved
     try:
-        return read_catalogs(catalogs, ruleset)
+        mapping = read_mapping(map_file, {**ruleset.facts, **ruleset.ledger}, tuple(RESERVED)) if map_file else {}
+    except InputError as exc:
+        _fail(exc)
+    mapping = {k: v for k, v in mapping.items() if target_name(v) in vocabulary or target_name(v) in reserved}
+    return Columns(vocabulary, reserved, mapping=mapping, strict=strict,
+                   notify=notice or (lambda p: click.echo(f"warning: {p}", err=True)))
+
+
+def _read(catalogs: tuple[Path, ...], ruleset, columns=None):
+    try:
+        return read_catalogs(catalogs, ruleset, columns)
     except InputError as exc:
         _fail(exc)
 
 
 @main.command()
 @click.argument("catalogs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "xlsx", "csv"]), default=None,
+              help="Output format (default: the one the -o file's extension names, .xlsx, .csv, .json or .jsonl; "
+                   "else table). xlsx: a Decisions and a Clauses sheet; csv: the Decisions sheet.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.option("--jobs", "-j", type=click.IntRange(1, None), default=None,
               help="Worker processes deciding in parallel (default: the machine's cores; the output is the "
@@ -85,39 +110,55 @@ def _read(catalogs: tuple[Path, ...], ruleset):
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no closing summary on stderr.")
 @click.option("--detail", type=click.Choice(["compact", "full"]), default="compact", show_default=True,
               help="JSON records: compact (the rules' words left to the rule set the record names by its hash) "
-                   "or full (every rule's label, text, citation and every clause written out).")
+                   "or full (every rule's label, text, citation and every clause written out). The workbook's "
+                   "Clauses sheet: compact lists the clauses that failed or are unknown, full every clause of "
+                   "every candidate.")
 @as_of_option
 @rules_option
-def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: int | None, scheduler: str | None,
-             quiet: bool, detail: str, as_of: dt.date | None, rules_dir: Path | None) -> None:
+@columns_options
+def classify(catalogs: tuple[Path, ...], fmt: str | None, output: Path | None, jobs: int | None,
+             scheduler: str | None, quiet: bool, detail: str, as_of: dt.date | None, rules_dir: Path | None,
+             map_file: Path | None, strict: bool) -> None:
     """Decide every product of the CATALOGS (CSV, XLSX, JSON, JSONL or YAML files).
 
-    Rows are read, decided and written one at a time (JSON and JSON lines as they are decided), so
-    memory stays flat however many rows and dates (one compiled engine per kind of component, for
-    every date). Exit status: 0 every row decided, 1 some rows could not be read (listed as errors),
-    2 the catalog or the rule set cannot be used at all.
+    Rows are read, decided and written one at a time (JSON, JSON lines, CSV and the workbook's rows
+    as they are decided), so memory stays flat however many rows and dates (one compiled engine per
+    kind of component, for every date). Exit status: 0 every row decided, 1 some rows could not be
+    read (listed as errors), 2 the catalog or the rule set cannot be used at all.
     """
     from ampc.decide.batch import SMALL, decide_stream
     from ampc.decide.pipeline import stream
+    from ampc.io import sheets
     from ampc.io.progress import Progress
 
+    try:
+        fmt = sheets.choose_format(fmt, output)
+    except sheets.FormatError as exc:
+        raise click.UsageError(str(exc)) from None
     ruleset = _load(rules_dir)
     small = SMALL if jobs is None else 0  # the default: workers only for a catalog worth starting them
     jobs = jobs or os.cpu_count() or 1
-    handle = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        sheet = sheets.open_sheet(fmt, output, ruleset) if fmt in sheets.SHEET_FORMATS else None
+    except InputError as exc:
+        _fail(exc)
+    handle = None if sheet else output.open("w", encoding="utf-8") if output else sys.stdout
     progress = Progress(quiet)
+    columns = _columns(ruleset, map_file, strict, notice=lambda p: progress.note(f"warning: {p}"))
     table: list[R.Record] = []
     try:
         if fmt == "json":
             handle.write("[")
         first = True
-        for data, is_error in decide_stream(stream(catalogs, ruleset), ruleset, as_of, jobs, small=small,
+        for data, is_error in decide_stream(stream(catalogs, ruleset, columns), ruleset, as_of, jobs, small=small,
                                             detail="full" if fmt == "table" else detail, scheduler=scheduler):
             progress.count(is_error)
             if fmt == "jsonl":
                 handle.write(data.decode() + "\n")
             elif fmt == "json":
                 handle.write(("\n" if first else ",\n") + data.decode())
+            elif sheet:
+                sheet.add(R.decode(data))
             else:
                 table.append(R.decode(data))
             first = False
@@ -127,7 +168,9 @@ def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: in
         progress.close()
         _fail(exc)
     finally:
-        if output:
+        if sheet:
+            sheet.close()
+        elif output:
             handle.close()
     progress.close()
     if fmt == "table":
@@ -147,8 +190,9 @@ def classify(catalogs: tuple[Path, ...], fmt: str, output: Path | None, jobs: in
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @as_of_option
 @rules_option
+@columns_options
 def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_of: dt.date | None,
-            rules_dir: Path | None) -> None:
+            rules_dir: Path | None, map_file: Path | None, strict: bool) -> None:
     """Explain the decision on products of the CATALOGS: every rule considered, each clause with its numbers.
 
     A CATALOG may also be a file of records (`ampc classify --format jsonl`), compact or full: the
@@ -158,7 +202,7 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
     if all(is_records_file(c) for c in catalogs):
         decisions = _recorded(catalogs, products, ruleset)
     else:
-        rows = _read(catalogs, ruleset)
+        rows = _read(catalogs, ruleset, _columns(ruleset, map_file, strict))
         by_id = {r.product: r for r in rows}
         wanted = []
         for pid in products:
@@ -203,8 +247,9 @@ def _allocation(ctx, param, values: tuple[str, ...]) -> list:
                    "fiscal year beginning in it) or its first and last day, 2025-07-01..2026-06-30.")
 @click.option("--year-end", type=click.IntRange(1, 12), metavar="MONTH",
               help="A fiscal-year filer's last month (1-12): sales are grouped by the taxable year they fall in.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown", "xlsx"]), default=None,
+              help="Output format (default: the one the -o file's extension names, .xlsx, .csv, .json or .md; else "
+                   "table). xlsx: a workbook (Form 7207, Sales, Rejected, Undetermined and Notes sheets), -o needed.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.option("--explain", "explain_line", metavar="LINE",
               help="List every sale that fed this line, with its arithmetic.")
@@ -219,9 +264,11 @@ def _allocation(ctx, param, values: tuple[str, ...]) -> list:
               help="An estate or trust: the credit allocated to its beneficiaries (line 8b, USD); line 8c = 8a - 8b. "
                    "Name the facility when the run has several worksheets (repeatable).")
 @rules_option
-def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_end: int | None, fmt: str,
-           output: Path | None, explain_line: str | None, as_of: dt.date | None, facilities: Path | None,
-           allocated: list, rules_dir: Path | None) -> None:
+@columns_options
+def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_end: int | None,
+           fmt: str | None, output: Path | None, explain_line: str | None, as_of: dt.date | None,
+           facilities: Path | None, allocated: list, rules_dir: Path | None, map_file: Path | None,
+           strict: bool) -> None:
     """The Form 7207 worksheet (Parts I to IV), one per facility, from a catalog and a sales ledger.
 
     Exit status: 0 every sale computed or rejected with its reason, 1 some ledger rows could not be
@@ -229,10 +276,16 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_e
     """
     from ampc.credit import compute as credit_module
     from ampc.credit import filer, worksheet
-    from ampc.credit.output import pieces
+    from ampc.credit.output import FormatError, choose_format, pieces
+    try:
+        fmt = choose_format(fmt, output, explain_line)
+    except FormatError as exc:
+        raise click.UsageError(str(exc)) from None
     ruleset = _load(rules_dir)
     try:  # the ledger is read as it is computed, and the worksheet written as it is rendered
-        catalog_rows, ledger_rows = credit_module.load(catalogs, sales, ruleset, stream=True)
+        catalog_rows, ledger_rows = credit_module.load(
+            catalogs, sales, ruleset, stream=True, columns=_columns(ruleset, map_file, strict),
+            ledger_columns=_columns(ruleset, map_file, strict, ruleset.ledger, ("product",)))
         part_i = filer.read_facilities(facilities, ruleset) if facilities else None
         filer.form_lines(ruleset)  # the e-file elements of lines 7, 8a-8c and Parts III, IV, checked
         run = credit_module.compute(catalog_rows, ledger_rows, ruleset, _tax_year(tax_year, year_end), as_of,
@@ -240,7 +293,11 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_e
         filer.allocate(run, allocated)
     except InputError as exc:
         _fail(exc)
-    if output:
+    if fmt == "xlsx" and output:
+        from ampc.credit import xlsx
+        xlsx.write(run, ruleset, output)
+        click.echo(f"wrote the worksheet to {output}", err=True)
+    elif output:
         with output.open("w", encoding="utf-8") as handle:
             handle.writelines(pieces(run, ruleset, fmt, explain_line))
         click.echo(f"wrote the worksheet to {output}", err=True)
@@ -376,21 +433,19 @@ def validate(directory: Path | None) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml", "markdown"]), default="text",
+              show_default=True, help="json and yaml: every declared field of every fact, for a program.")
+@click.option("--width", type=click.IntRange(40, None), default=None,
+              help="Wrap the text to this many columns (default: the terminal's width, else 100).")
 @rules_option
-def facts(fmt: str, rules_dir: Path | None) -> None:
-    """The fact vocabulary: each fact's type, canonical unit, allowed values and meaning."""
-    ruleset = _load(rules_dir)
-    items = [f for f in ruleset.facts.values()]
-    if fmt == "json":
-        click.echo(json.dumps([{"name": f.name, "type": f.type, "unit": f.unit, "values": list(f.values),
-                                "label": f.label, "description": f.description, "derived": f.derived}
-                               for f in items], indent=2))
-        return
-    rows = [[f.name + (" *" if f.derived else ""), f.type, f.unit, ", ".join(f.values), f.label] for f in items]
-    click.echo(tabulate(rows, headers=["fact", "type", "unit (bare numbers read in it)", "values", "meaning"]))
-    click.echo("\n* concluded by the rules, never read from a catalog. Quantities take a unit: '125 kW', "
-               "{value: 125, unit: kW}, or a column header 'ac_capacity [kW]'.")
+def facts(fmt: str, width: int | None, rules_dir: Path | None) -> None:
+    """The fact vocabulary by kind of component: each fact's type, canonical unit, allowed values and meaning."""
+    import shutil
+
+    from ampc.io import facts as vocabulary
+    if width is None:
+        width = shutil.get_terminal_size((vocabulary.WIDTH, 24)).columns if sys.stdout.isatty() else vocabulary.WIDTH
+    click.echo(vocabulary.render(_load(rules_dir), fmt, max(width, 40)), nl=False)
 
 
 @main.command()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
@@ -58,6 +58,7 @@ from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_row
 from ampc.io.catalog import Row
 from ampc.records import record as R
+from ampc.rules.formula import PLACES
 from ampc.rules.model import CreditLine, RuleSet, When
 from ampc.rules.units import registry
 
@@ -189,27 +190,44 @@ def _figure_base(ruleset: RuleSet, credit: CreditLine, product: Row, sale: dict[
 
 def _cap(ruleset: RuleSet, credit: CreditLine, product: Row, rated: R.Quantity, fact_name: str,
          when: When) -> Cap | None:
+    """The cap where it binds: `capped_by`'s ratio parameter (the limit) times its fact (the maximum
+    discharge amount); where the catalog gives not that fact but `ratio_fact` (the rated value over
+    it: the capacity-to-power ratio, 45X(b)(4)(B)), the rated value times the limit over that ratio,
+    which is the same cap, for the fact is the rated value over the ratio."""
     capped = credit.base["capped_by"]
     other_name = capped["fact"]
     other_fact = ruleset.facts[other_name]
     other = product.facts.get(other_name)
+    by_ratio = capped.get("ratio_fact") if other is None else None
+    if by_ratio is not None:
+        other_name, other_fact, other = by_ratio, ruleset.facts[by_ratio], product.facts.get(by_ratio)
     if other is None:
-        raise _Missing(f"line {credit.line}: the capacity counted is capped by the "
-                       f"{other_fact.label.lower()} ('{other_name}'), which is not given",
-                       f"add '{other_name}' to the product in the catalog", other_name)
+        named = [capped["fact"], *([by_ratio] if by_ratio else [])]
+        words = " or the ".join(f"{ruleset.facts[n].label.lower()} ('{n}')" for n in named)
+        keys = " or ".join(f"'{n}'" for n in named)
+        raise _Missing(f"line {credit.line}: the capacity counted is capped by the {words}, which is not given",
+                       f"add {keys} to the product in the catalog", named[0])
     param = ruleset.params[capped["ratio"]["param"]]
     entry = param.entry(when)
     if entry is None or entry.value is None:
         raise _gap(credit.line, R.NotStatedByLaw(param.id, when.date_for(param.keyed_on)))
     ratio = R.quantity(entry.value, param.unit)
     reg = registry()
-    limit = Decimal((reg.Quantity(other, other_fact.unit) * reg.Quantity(ratio.value, ratio.unit))
-                    .to(rated.unit).magnitude)
-    if rated.value <= limit:
-        return None
+    if by_ratio is not None:
+        limit = reg.Quantity(ratio.value, ratio.unit).to(other_fact.unit).magnitude
+        if other <= limit:
+            return None
+        with localcontext() as ctx:
+            ctx.prec = 60
+            counted = (rated.value * Decimal(limit) / other).quantize(PLACES, rounding=ROUND_HALF_EVEN)
+    else:
+        counted = Decimal((reg.Quantity(other, other_fact.unit) * reg.Quantity(ratio.value, ratio.unit))
+                          .to(rated.unit).magnitude)
+        if rated.value <= counted:
+            return None
     cite = next((str(r["title"]) for r in param.references if str(r.get("title", "")).startswith("IRC")), "")
-    return Cap(fact_name, rated, R.quantity(limit, rated.unit), param.id, ratio, entry.start, other_name,
-               R.quantity(other, other_fact.unit), cite)
+    return Cap(fact_name, rated, R.quantity(counted, rated.unit), param.id, ratio, entry.start, other_name,
+               R.quantity(other, other_fact.unit), cite, by_ratio is not None)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 from ampc.credit.model import PRODUCT, REQUIRED, UNITS, amount_columns
 from ampc.errors import InputError, Problem, did_you_mean, written
 from ampc.io.catalog import Row, column_problem, iter_rows, normalize
+from ampc.io.columns import Columns
 from ampc.records import record as R
 from ampc.rules.model import RuleSet
 
@@ -19,11 +20,11 @@ def read_ledger(path: Path | str, ruleset: RuleSet) -> list[Row]:
     return list(iter_ledger(path, ruleset))
 
 
-def iter_ledger(path: Path | str, ruleset: RuleSet) -> Iterator[Row]:
+def iter_ledger(path: Path | str, ruleset: RuleSet, columns: Columns | None = None) -> Iterator[Row]:
     """The sales one at a time, as read_ledger reads them (CSV, JSON lines and XLSX streamed). The
     file's own problems (missing, unknown format, no header) raise InputError when the first row is
     asked for; a bad row carries its problem."""
-    for row in iter_rows(Path(path), "sales ledger"):
+    for row in iter_rows(Path(path), "sales ledger", columns or Columns(ruleset.ledger, ("product",), strict=True)):
         if row.problem is None:
             row.raw = {ruleset.column(PRODUCT): row.product, **row.raw}
             problem = column_problem(row, ruleset.ledger)
@@ -74,17 +75,19 @@ def check_sale(sale: Row, products: dict[str, Row], ruleset: RuleSet) -> R.Probl
     return None
 
 
-def load(catalog_paths, sales_path, ruleset: RuleSet, stream: bool = False) -> tuple[list[Row], Iterable[Row]]:
+def load(catalog_paths, sales_path, ruleset: RuleSet, stream: bool = False, columns: Columns | None = None,
+         ledger_columns: Columns | None = None) -> tuple[list[Row], Iterable[Row]]:
     """The catalog's rows, and the ledger's: a list, or with `stream` an iterator whose first row is
-    read here (so that a ledger that cannot be used at all raises InputError here, not midway)."""
-    from ampc.io.catalog import read_catalog
+    read here (so that a ledger that cannot be used at all raises InputError here, not midway).
+    `columns` and `ledger_columns` read the two files' headers (io.columns; strict when not given)."""
+    from ampc.io.catalog import iter_catalog
     catalog: list[Row] = []
     for path in catalog_paths:
-        catalog.extend(read_catalog(path, ruleset))
+        catalog.extend(iter_catalog(path, ruleset, columns))
     if not ruleset.ledger:
         raise InputError(Problem("definitions/ledger.yaml", "no ledger vocabulary", "restore definitions/ledger.yaml"))
     if not stream:
-        return catalog, read_ledger(sales_path, ruleset)
-    sales = iter_ledger(sales_path, ruleset)
+        return catalog, list(iter_ledger(sales_path, ruleset, ledger_columns))
+    sales = iter_ledger(sales_path, ruleset, ledger_columns)
     first = next(sales, None)
     return catalog, sales if first is None else chain((first,), sales)

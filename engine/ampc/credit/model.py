@@ -86,17 +86,19 @@ class PhaseOutShare(_Frozen):
 
 class Cap(_Frozen):
     """A cap on the per-unit value counted, where it binds: the ratio parameter times another fact of
-    the product is less than its rated value (a battery's capacity-to-power ratio, 45X(b)(4))."""
+    the product is less than its rated value (a battery's capacity-to-power ratio, 45X(b)(4)); or,
+    where the product gives its own ratio instead of that fact, that ratio is above the parameter."""
 
     fact: str  # the fact capped (rated_capacity)
     rated: R.Quantity  # the product's value of it
-    counted: R.Quantity  # the cap: ratio x other, in the fact's unit
+    counted: R.Quantity  # the cap: ratio x other (from_ratio: rated x ratio / other), in the fact's unit
     ratio_param: str
     ratio: R.Quantity
     ratio_since: dt.date
-    other_fact: str  # max_discharge
+    other_fact: str  # max_discharge (from_ratio: capacity_to_power_ratio)
     other: R.Quantity
     cite: str = ""  # the ratio parameter's reference to the Code, from its YAML
+    from_ratio: bool = False  # other is the product's ratio of rated to the cap's fact, given instead of it
 
 
 BaseHow = Literal["column", "units_times_column", "units_times_fact"]

@@ -1,22 +1,56 @@
-"""The worksheet written out in pieces, as it is rendered, so that a ledger of any length is written
-in bounded memory: `ampc credit` writes these pieces to its file or to stdout. The text, CSV,
-Markdown and one line's explanation are the renderers of ampc.credit.worksheet, read a line at a
-time; the JSON is the WorksheetReport of ampc.credit.sheet, written with each list of sales (and of
-rows outside the year or not computed) encoded sale by sale. The pieces joined are the same bytes
-as worksheet.to_json, to_csv, text, to_markdown and explain_line return whole."""
+"""The worksheet written out: the format chosen (from --format, else from the output file's
+extension), and the text formats in pieces, as they are rendered, so that a ledger of any length is
+written in bounded memory: `ampc credit` writes these pieces to its file or to stdout. The text and
+one line's explanation are the renderers of ampc.credit.worksheet, the CSV of ampc.credit.csvfile,
+the Markdown of ampc.credit.markdown, read a line at a time; the JSON is the WorksheetReport of
+ampc.credit.sheet, written with each list of sales (and of rows outside the year or not computed)
+encoded sale by sale. The pieces joined are the same bytes as worksheet.to_json, csvfile.to_csv,
+worksheet.text, markdown.to_markdown and worksheet.explain_line return whole. The XLSX workbook is
+binary and written to its file by ampc.credit.xlsx."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from ampc.credit import worksheet
+from ampc.credit import csvfile, markdown, worksheet
 from ampc.credit.model import CreditRun, Worksheet
 from ampc.credit.sheet import sale_of
 from ampc.records import record as R
 from ampc.rules.model import RuleSet
 
 PIECE = 1 << 16  # characters handed to the writer at a time
+FORMATS = ("table", "csv", "json", "markdown", "xlsx")
+BY_EXTENSION = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".md": "markdown"}  # anything else: table
+EXTENSION = {"xlsx": ".xlsx", "csv": ".csv", "json": ".json", "markdown": ".md", "table": ".txt"}
+
+
+class FormatError(ValueError):
+    """The format asked for cannot be written where the output goes; the message names the fix."""
+
+
+def choose_format(fmt: str | None, output: Path | None, explain: str | None = None) -> str:
+    """The format asked for, else the one the output file's extension names, else the table. A
+    workbook goes to a file named .xlsx (spreadsheet programs open it by that name), never to the
+    terminal; a format that contradicts the file's extension is refused, not written under a name
+    that says otherwise. An extension that names no format (.txt, .out) takes any text format."""
+    named = BY_EXTENSION.get(output.suffix.lower()) if output is not None else None
+    chosen = fmt or named or "table"
+    if fmt is not None and output is not None and named is not None and fmt != named:
+        raise FormatError(f"--format {fmt} contradicts the output file {output.name}, which names {named} "
+                          f"(fix: drop --format and the extension chooses, or write to "
+                          f"{output.with_suffix(EXTENSION[fmt]).name})")
+    if chosen == "xlsx" and output is None:
+        raise FormatError("--format xlsx writes a workbook, which cannot go to the terminal (fix: add -o "
+                          "worksheet.xlsx)")
+    if chosen == "xlsx" and named != "xlsx":
+        raise FormatError(f"--format xlsx writes a workbook, and {output.name} is not named .xlsx (fix: "
+                          f"-o {output.with_suffix('.xlsx').name})")
+    if chosen == "xlsx" and explain:
+        raise FormatError(f"--explain {explain} lists the line's sales as text, not as a workbook (fix: drop "
+                          "--explain, whose sales are in the workbook's Sales sheet, or write to a .txt file)")
+    return chosen
 
 
 def pieces(run: CreditRun, ruleset: RuleSet, fmt: str, explain: str | None = None) -> Iterator[str]:
@@ -26,9 +60,9 @@ def pieces(run: CreditRun, ruleset: RuleSet, fmt: str, explain: str | None = Non
     elif fmt == "json":
         parts = json_pieces(run, ruleset)
     elif fmt == "csv":
-        parts = worksheet.csv_chunks(run, ruleset)
+        parts = csvfile.csv_chunks(run, ruleset)
     else:
-        render = {"table": worksheet.text_lines, "markdown": worksheet.markdown_lines}[fmt]
+        render = {"table": worksheet.text_lines, "markdown": markdown.markdown_lines}[fmt]
         parts = (line + "\n" for line in render(run, ruleset))
     return _grouped(parts)
 

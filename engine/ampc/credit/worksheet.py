@@ -1,15 +1,13 @@
-"""Renderers of the credit: the Form 7207 worksheet (Parts II, III, IV) as text, CSV, JSON and
-Markdown, one line's sales with their arithmetic, and one unit's credit. They read the typed credit
-(ampc.credit.compute) and the decision records; every number and sentence is written here. Over 500
-lines: the form's four formats (with Part I, lines 8b and 8c and the e-file names) share their
-helpers here, one renderer each; splitting Part I's rendering out is the next step. The renderers
-read the sales as they go, a line of output at a time (text_lines, markdown_lines, csv_chunks,
-explain_lines), so that ampc.credit.output writes a worksheet of any length in pieces."""
+"""Renderers of the credit: the Form 7207 worksheet (Parts I to IV) as text and JSON, one line's
+sales with their arithmetic, one unit's credit, and the helpers the other renderers share (the
+form's lines without columns, Part I's entries, rates, flags and caps in words). They read the typed
+credit (ampc.credit.compute) and the decision records; every number and sentence is written here or
+in the renderers that import these helpers: ampc.credit.rows (the typed rows of the CSV and the
+XLSX), ampc.credit.markdown. The text and one line's explanation are read a line of output at a time
+(text_lines, explain_lines), so that ampc.credit.output writes a worksheet of any length in pieces."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -57,7 +55,6 @@ from ampc.rules.units import grouped, plain
 ROUNDING = ("Amounts are computed exactly; column (e) shows each line to the cent (half up) and in whole "
             "dollars as filed (half up). Line 8a rounds the exact total, not the sum of rounded lines.")
 PHASE_WORD = {"sale": "sold", "production": "produced", "taxable_year": "taxable year"}
-CHUNK = 1 << 16  # characters of CSV handed on at a time
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -108,17 +105,24 @@ def cap_notes(a: Amount, credit_notes: str = "") -> list[str]:
     if cap is None:
         return []
     cite = f" ({cap.cite} cap)" if cap.cite else " (cap)"
-    text = (f"capacity counted {value_text(cap.counted)} = {value_text(cap.ratio)} x {value_text(cap.other)}"
-            f"{cite}, not the rated {value_text(cap.rated)}")
+    how = (f"{value_text(cap.rated)} x {value_text(cap.ratio)} / {value_text(cap.other)}" if cap.from_ratio
+           else f"{value_text(cap.ratio)} x {value_text(cap.other)}")
+    text = f"capacity counted {value_text(cap.counted)} = {how}{cite}, not the rated {value_text(cap.rated)}"
     return [text + (f": {credit_notes}" if credit_notes else "")]
 
 
 def flags(a: Amount) -> list[str]:
+    return [text for _, text in flag_notes(a)]
+
+
+def flag_notes(a: Amount) -> list[tuple[str, str]]:
+    """The sale's flags, each with its kind: booked to another line than the one met; an open reading."""
     c = a.claimed
-    out = [f"booked to line {c.claimed}, but the product meets line {c.met}: entered on {c.met}"] if c else []
+    out = [("booked_to_other_line", f"booked to line {c.claimed}, but the product meets line {c.met}: "
+            f"entered on {c.met}")] if c else []
     if a.review:
-        out.append(f"flagged for review: the amount applies the open reading {a.review} "
-                   "(docs: reference/interpretations.md)")
+        out.append(("review", f"flagged for review: the amount applies the open reading {a.review} "
+                    "(docs: reference/interpretations.md)"))
     return out
 
 
@@ -240,21 +244,21 @@ def _rejected_total(t: RejectedTotal) -> str:
     return f"{t.line or 'no line'}: {t.sales} sale(s)" + (f" holding {held}" if held else "")
 
 
-def _part_iv_labels(ruleset: RuleSet) -> dict[str, str]:
+def part_iv_labels(ruleset: RuleSet) -> dict[str, str]:
     fact = ruleset.role("part_iv_line")
     return {str(r.then[fact]): r.label for r in ruleset.rules if r.then.get(fact)}
 
 
-def _vessel(a: Amount, key: str) -> str:
+def vessel_field(a: Amount, key: str) -> str:
     return a.row.roles.get(VESSEL_ROLES[key]) or ""
 
 
-def _product(row) -> str:
+def product_of(row) -> str:
     return row.roles[PRODUCT]
 
 
 # ---------------------------------------------------------------------------------------------------
-# text, CSV, Markdown, one line explained
+# text, one line explained
 
 def editions_text(sheet: Worksheet) -> str:
     """The editions of the law that decided the worksheet's sales, as their records name them."""
@@ -262,12 +266,12 @@ def editions_text(sheet: Worksheet) -> str:
     return f"; decided under the edition {', '.join(names)}" if names else ""
 
 
-def _joined(lines: Iterable[str]) -> str:
+def joined(lines: Iterable[str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
 def text(run: CreditRun, ruleset: RuleSet) -> str:
-    return _joined(text_lines(run, ruleset))
+    return joined(text_lines(run, ruleset))
 
 
 def text_lines(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
@@ -294,8 +298,8 @@ def text_lines(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
                         tablefmt="simple", disable_numparse=True))
         if sheet.vessels:
             yield "\nPart III. Related offshore wind vessels"
-            vrows = [[i, _vessel(a, "name"), _vessel(a, "purpose"), _vessel(a, "official_number"),
-                      _vessel(a, "status"), money(a.base.amount.value)] for i, a in enumerate(sheet.vessels, start=1)]
+            vrows = [[i, *(vessel_field(a, k) for k in ("name", "purpose", "official_number", "status")),
+                      money(a.base.amount.value)] for i, a in enumerate(sheet.vessels, start=1)]
             vrows.append(["", "Total of sales prices (to Part II, line 2a, column (d))", "", "", "",
                           money(sum((a.base.amount.value for a in sheet.vessels), Decimal(0)))])
             yield (tabulate(vrows, headers=["line", "name", "purpose", "official number", "new/retrofitted",
@@ -303,7 +307,7 @@ def text_lines(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
         part_iv = sheet.part_iv()
         if part_iv:
             yield "\nPart IV. Costs of producing applicable critical minerals"
-            labels = _part_iv_labels(ruleset)
+            labels = part_iv_labels(ruleset)
             lines = filer.form_lines(ruleset)
             prow = [[k, _short(labels.get(k, ""), 70), money(v), lines.part_iv.get(k, "")] for k, v in part_iv.items()]
             prow.append(["74", "Total costs (to Part II, line 6a, column (d))", money(sum(part_iv.values())),
@@ -316,7 +320,7 @@ def text_lines(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
             if notes and head:
                 yield head
                 head = ""
-            yield from (f"  {a.row.where} ({_product(a.row)}): {note}" for note in notes)
+            yield from (f"  {a.row.where} ({product_of(a.row)}): {note}" for note in notes)
         if sheet.pending:
             yield (f"\nUndetermined sales: {len(sheet.pending)} (not on the form until settled; up to "
                    f"{money(pending_total(sheet))} at stake)")
@@ -325,7 +329,7 @@ def text_lines(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
             yield f"\nRejected sales: {len(sheet.rejected)} (not on the form); {rejected_totals(sheet)}"
             for r in sheet.rejected:
                 base = f" [{value_text(r.base)}]" if r.base else ""
-                yield f"  {r.row.where} {_product(r.row)}{base}: {r.outcome}: {reason(r.record)}"
+                yield f"  {r.row.where} {product_of(r.row)}{base}: {r.outcome}: {reason(r.record)}"
         yield f"\n{ROUNDING}\n"
     if run.facilities_not_in_ledger:
         yield unlisted_note(run)
@@ -358,7 +362,7 @@ def pending_lines(sheet: Worksheet) -> Iterator[str]:
     """The undetermined sales, one line each: where, the product, what would settle it, what it holds."""
     for p in sheet.pending:
         settle = ", ".join(p.record.missing) or "a threshold the law does not state for its date"
-        yield (f"{p.row.where} {_product(p.row)}: {reason(p.record)}; would be settled by: {settle}; "
+        yield (f"{p.row.where} {product_of(p.row)}: {reason(p.record)}; would be settled by: {settle}; "
                f"{stake_text(p.at_stake)}")
 
 
@@ -371,108 +375,8 @@ def _short(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 3] + "..."
 
 
-def to_csv(run: CreditRun, ruleset: RuleSet) -> str:
-    return "".join(csv_chunks(run, ruleset))
-
-
-def _drained(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
-
-
-def csv_chunks(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
-    """The worksheet as CSV, in pieces, the sales read as it goes."""
-    buffer = io.StringIO()
-    fields = ["facility", "line", "component", "unit", "rate", "aggregate", "aggregate_unit", "sales",
-              "phase_out", "credit", "credit_whole_dollars", "credit_exact", "status", "product", "settled_by",
-              "part", "value", "efile_d", "efile"]
-    writer = csv.DictWriter(buffer, fieldnames=fields)
-    writer.writeheader()
-    for sheet in run.worksheets:
-        p = part_i(run, ruleset, sheet)
-        for f in p.fields if p else ():  # Part I: one row per entry, "value" as entered on the form
-            writer.writerow({"facility": sheet.facility, "part": "I", "line": f.line, "component": f.label,
-                             "status": "part_i" if p.listed else "part_i_not_in_file",
-                             "value": part_i_value(f.value), "efile": part_i_efile(f)})
-        for row in part_ii_rows(ruleset, sheet):
-            writer.writerow({"facility": sheet.facility, "status": "line", "part": "II",
-                             **{k: row[k] for k in fields if k in row and k != "facility"}})
-        for x in form_lines(ruleset, sheet):
-            if x.part == "II" and x.line in ("8b", "8c") and x.amount is None:
-                continue  # 8b and 8c: estates and trusts only
-            if x.part == "II":
-                status, label = ("not_computed", x.label) if x.line == "7" else ("total", x.label)
-            else:
-                status, label = f"part_{x.part.lower()}_total", x.label
-            a = x.amount
-            writer.writerow({"facility": sheet.facility, "part": x.part, "line": x.line, "component": label,
-                             "status": status, "efile": x.efile, "credit": money(a.exact) if a else "",
-                             "credit_whole_dollars": grouped(a.whole_dollars) if a else "",
-                             "credit_exact": exact(a.exact) if a else ""})
-        lines = filer.form_lines(ruleset)
-        labels = _part_iv_labels(ruleset)
-        for k, v in sheet.part_iv().items():  # Part IV: costs incurred, line by line
-            writer.writerow({"facility": sheet.facility, "part": "IV", "line": k, "component": labels.get(k, ""),
-                             "status": "part_iv", "aggregate": exact(v), "aggregate_unit": "USD",
-                             "efile": lines.part_iv.get(k, "")})
-        for p in sheet.pending:  # not on the form: what each undetermined sale would carry, line by line
-            for s in p.at_stake or (None,):
-                writer.writerow({"facility": sheet.facility, "line": s.line if s else "",
-                                 "aggregate": plain(s.base.value) if s and s.base else "",
-                                 "aggregate_unit": s.base.unit if s and s.base else "",
-                                 "credit": money(s.credit) if s and s.credit is not None else "",
-                                 "credit_exact": exact(s.credit) if s and s.credit is not None else "",
-                                 "status": "undetermined", "product": _product(p.row),
-                                 "settled_by": " ".join(p.record.missing)})
-            if buffer.tell() >= CHUNK:
-                yield _drained(buffer)
-    yield _drained(buffer)
-
-
-def to_markdown(run: CreditRun, ruleset: RuleSet) -> str:
-    return _joined(markdown_lines(run, ruleset))
-
-
-def markdown_lines(run: CreditRun, ruleset: RuleSet) -> Iterator[str]:
-    """The worksheet as Markdown, line by line (each without its newline), the sales read as it goes."""
-    for sheet in run.worksheets:
-        yield f"# Form 7207 worksheet: {sheet.facility}\n"
-        yield f"Rules {run.ruleset.name}, sha256 `{run.ruleset.sha256}`{editions_text(sheet)}.\n"
-        p = part_i(run, ruleset, sheet)
-        if p is not None:
-            yield ("**Part I. Facility information**" + ("" if p.listed else
-                   " (not in the facilities file: left blank)") + "\n")
-            yield (tabulate([[f.line, f.label, part_i_value(f.value), f"`{part_i_efile(f)}`"] for f in p.fields],
-                            headers=["Line", "Label", "Entry", "e-file"], tablefmt="github",
-                            disable_numparse=True) + "\n")
-        rows = [[r["line"], r["component"], r["unit"], r["rate"], (r["aggregate"] + " " + r["aggregate_unit"]).strip(),
-                 r["phase_out"], r["credit"], r["credit_whole_dollars"], f"`{r['efile']}`"]
-                for r in part_ii_rows(ruleset, sheet)]
-        for x in form_lines(ruleset, sheet):
-            if x.part != "II" or x.line == "7" or x.amount is None:
-                continue
-            label = "Total" if x.line == "8a" else x.label
-            rows.append([x.line, label, "", "", "", "", money(x.amount.exact), grouped(x.amount.whole_dollars),
-                         f"`{x.efile}`"])
-        yield (tabulate(rows, headers=["Line", "(a)", "(b)", "(c)", "(d)", "Phase-out", "(e)", "(e) as filed",
-                                       "e-file (e)"], tablefmt="github", disable_numparse=True))
-        if sheet.pending:
-            yield (f"\n**Undetermined sales ({len(sheet.pending)}; up to {money(pending_total(sheet))} at "
-                   "stake)**\n")
-            yield from (f"- {line}" for line in pending_lines(sheet))
-        if sheet.rejected:
-            yield f"\n**Rejected sales ({len(sheet.rejected)})**\n"
-            yield from (f"- {r.row.where} `{_product(r.row)}`: {r.outcome}: {reason(r.record)}"
-                        for r in sheet.rejected)
-        yield f"\n{ROUNDING}\n"
-    if run.facilities_not_in_ledger:
-        yield unlisted_note(run) + "\n"
-
-
 def explain_line(run: CreditRun, line: str) -> str:
-    return _joined(explain_lines(run, line))
+    return joined(explain_lines(run, line))
 
 
 def explain_lines(run: CreditRun, line: str) -> Iterator[str]:
@@ -486,7 +390,7 @@ def explain_lines(run: CreditRun, line: str) -> Iterator[str]:
         yield f"Facility {sheet.facility}, line {line} ({total.credit.column_a}): {len(total.amounts)} sale(s)"
         yield f"  how: {total.credit.column_b}; rate parameter {total.credit.rate}; {total.credit.citation()}"
         for a in total.amounts:
-            yield (f"  {a.row.where}: {_product(a.row)} ({reason(a.record)}; "
+            yield (f"  {a.row.where}: {product_of(a.row)} ({reason(a.record)}; "
                    f"as of {a.record.dates.sale.isoformat()})")
             yield f"      {arithmetic(a)}"
             yield from (f"      note: {note}" for note in (*cap_notes(a, total.credit.notes), *flags(a)))
@@ -494,7 +398,7 @@ def explain_lines(run: CreditRun, line: str) -> Iterator[str]:
                f"(${grouped(dollars(total.total))} as filed)")
         for r in sheet.rejected:
             if r.record.classified_line == line:
-                yield f"  not counted: {r.row.where} {_product(r.row)}: {r.outcome}: {reason(r.record)}"
+                yield f"  not counted: {r.row.where} {product_of(r.row)}: {r.outcome}: {reason(r.record)}"
     if not fed:
         yield f"no sales fed line {line}"
 
@@ -545,7 +449,7 @@ def facility_sheet(run: CreditRun, ruleset: RuleSet, sheet: Worksheet, detail: b
                            *(a.row.roles.get(VESSEL_ROLES[k]) for k in ("name", "purpose", "official_number",
                                                                           "status")))
                     for i, a in enumerate(sheet.vessels, start=1))
-    labels = _part_iv_labels(ruleset)
+    labels = part_iv_labels(ruleset)
     part_iv = sheet.part_iv()
     return FacilityWorksheet(
         facility=sheet.facility, tax_year=sheet.tax_year, part_ii=_part_ii(ruleset, sheet),

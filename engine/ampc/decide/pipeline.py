@@ -12,6 +12,7 @@ from typing import Any
 from ampc.decide.decider import Decider
 from ampc.errors import EngineError
 from ampc.io.catalog import Row, iter_catalog, mapping_rows, prepare
+from ampc.io.columns import Columns
 from ampc.records import record as R
 from ampc.rules.model import RuleSet, When
 
@@ -86,16 +87,17 @@ def decide_rows(rows: Iterable[Row], decider: Decider, as_of: dt.date | None = N
             progress(count)
 
 
-def read(catalogs: Iterable[Path | str], ruleset: RuleSet) -> list[Row]:
+def read(catalogs: Iterable[Path | str], ruleset: RuleSet, columns: Columns | None = None) -> list[Row]:
     """The rows of every catalog file, each checked and normalized (raises InputError for a file
     that cannot be used at all)."""
-    return list(stream(catalogs, ruleset))
+    return list(stream(catalogs, ruleset, columns))
 
 
-def stream(catalogs: Iterable[Path | str], ruleset: RuleSet) -> Iterator[Row]:
-    """The rows of every catalog file, one at a time, in order (each file checked when reached)."""
+def stream(catalogs: Iterable[Path | str], ruleset: RuleSet, columns: Columns | None = None) -> Iterator[Row]:
+    """The rows of every catalog file, one at a time, in order (each file checked when reached);
+    `columns` reads the headers (io.columns), strict about unknown columns when not given."""
     for path in catalogs:
-        yield from iter_catalog(path, ruleset)
+        yield from iter_catalog(path, ruleset, columns)
 
 
 def rows_of(items: list[dict], label: str, ruleset: RuleSet) -> list[Row]:

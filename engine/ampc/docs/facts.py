@@ -15,9 +15,26 @@ from ampc.rules.yamlio import load_yaml
 PAGE = "reference/facts.md"
 
 
+SHOWN = 8  # words shown per value; the YAML file lists the rest
+
+
+def _values(fact: FactDef) -> str:
+    """The allowed values, each with the words a catalog may write for it (the first few)."""
+    out = []
+    for value in fact.values:
+        words = fact.value_aliases.get(value, ())
+        text = value
+        if words:
+            more = f", and {len(words) - SHOWN} more" if len(words) > SHOWN else ""
+            text += " (" + ", ".join(f'"{w}"' for w in words[:SHOWN]) + more + ")"
+        out.append(text)
+    return "; ".join(out) if any(fact.value_aliases.values()) else ", ".join(fact.values)
+
+
 def _fact_row(name: str, fact: FactDef, rules: str) -> dict:
     return {"name": code(name), "anchor": name, "type": fact.type, "unit": cell(fact.unit),
-            "values": cell(", ".join(fact.values)), "label": cell(fact.label), "description": cell(fact.description),
+            "values": cell(_values(fact)), "label": cell(fact.label), "description": cell(fact.description),
+            "headers": cell(", ".join(f'"{a}"' for a in fact.aliases)),
             "source": cell(fact.source), "derived": fact.derived, "bare": fact.bare_number, "rules": rules}
 
 

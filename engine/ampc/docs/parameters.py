@@ -91,6 +91,10 @@ def base_words(base: dict) -> str:
         ratio = capped.get("ratio")
         ratio_text = code(ratio["param"]) if isinstance(ratio, dict) and "param" in ratio else value(ratio)
         text += f", each unit's {code(fact)} capped at {code(capped.get('fact', ''))} × {ratio_text}"
+        if capped.get("ratio_fact"):
+            text += (f" (where {code(capped['ratio_fact'])} is given instead of {code(capped.get('fact', ''))}: "
+                     f"{code(fact)} × {ratio_text} / {code(capped['ratio_fact'])}, where that ratio is above "
+                     f"{ratio_text})")
     return text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -13,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from ampc.errors import InputError, Problem, did_you_mean, written
+from ampc.io.columns import Columns
 from ampc.rules.model import FactDef, RuleSet, is_number
-from ampc.rules.units import UnitError, check_unit, convert, parse_decimal, split_quantity
+from ampc.rules.units import UnitError, convert, parse_decimal, split_quantity
+from ampc.rules.words import clean, fold
 from ampc.rules.yamlio import load_yaml
 
 RESERVED = ("product", "description", "as_of")
-_HEADER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[\[(]\s*([^\])]+?)\s*[\])])?\s*$")
-TRUE = {"true", "yes", "y"}
-FALSE = {"false", "no", "n"}
+TRUE = {"true", "yes", "y", "1"}
+FALSE = {"false", "no", "n", "0"}
 
 
 @dataclass
@@ -45,10 +47,12 @@ def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
     return list(iter_catalog(path, ruleset))
 
 
-def iter_catalog(path: Path | str, ruleset: RuleSet) -> Iterator[Row]:
+def iter_catalog(path: Path | str, ruleset: RuleSet, columns: Columns | None = None) -> Iterator[Row]:
     """The catalog's rows one at a time, each checked and normalized as it is read (a file that
-    cannot be used at all raises InputError when the first row is asked for)."""
-    return prepare_iter(iter_rows(Path(path), "catalog"), ruleset)
+    cannot be used at all raises InputError when the first row is asked for). `columns` says how
+    headers are read; without it an unknown column is an error for each row that fills it."""
+    columns = columns or Columns(ruleset.facts, strict=True)
+    return prepare_iter(iter_rows(Path(path), "catalog", columns), ruleset)
 
 
 def prepare(rows: list[Row], ruleset: RuleSet) -> list[Row]:
@@ -82,25 +86,25 @@ def mapping_rows(items: list[Any], label: str) -> list[Row]:
     return rows
 
 
-def read_rows(path: Path, what: str) -> list[Row]:
+def read_rows(path: Path, what: str, columns: Columns) -> list[Row]:
     """The rows of a CSV, XLSX, JSON, JSONL or YAML file, each located by file and row."""
-    return list(iter_rows(path, what))
+    return list(iter_rows(path, what, columns))
 
 
-def iter_rows(path: Path, what: str) -> Iterator[Row]:
+def iter_rows(path: Path, what: str, columns: Columns) -> Iterator[Row]:
     """The rows of the file one at a time: CSV, JSON lines and XLSX (read-only) are streamed, JSON
     and YAML read whole. The file's own problems (missing, unknown format) raise here, at once."""
     if not path.is_file():
         raise InputError(Problem(str(path), "no such file", f"check the path to the {what}"))
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        rows = _csv_rows(path)
+        rows = _csv_rows(path, columns)
     elif suffix in (".xlsx", ".xlsm"):
-        rows = _xlsx_rows(path)
+        rows = _xlsx_rows(path, columns)
     elif suffix == ".jsonl":
-        rows = _jsonl_rows(path)
+        rows = _jsonl_rows(path, columns)
     elif suffix in (".json", ".yaml", ".yml"):
-        rows = _document_rows(path, suffix)
+        rows = _document_rows(path, suffix, columns)
     else:
         raise InputError(Problem(str(path), f"unknown {what} format '{suffix}'",
                                  "give a .csv, .xlsx, .json, .jsonl, .yaml or .yml file"))
@@ -126,7 +130,7 @@ def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
             return Problem(row.where, f"unknown column or key '{key}'"
                            f"{did_you_mean(str(key), known + list(RESERVED))}",
                            "rename it to a fact from `ampc facts`, or remove it", str(key))
-        if fact.computed:
+        if fact.computed and not fact.given_instead_of:  # one that may be given is checked by add_computed
             return Problem(row.where, f"'{key}' is computed from other facts, not read from a catalog",
                            "remove the column and give the facts it is computed from "
                            "(`ampc facts` shows them)", key)
@@ -136,42 +140,53 @@ def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
     return None
 
 
-def _header(path: Path, names: list[str]) -> list[tuple[str, str]]:
-    parsed = []
+def _header(path: Path, names: list[Any], columns: Columns) -> list[tuple[str | None, str]]:
+    """Each column's name in the vocabulary and the unit its header gives; None for a column that
+    names nothing known (reported once, or refused cell by cell in strict mode)."""
+    parsed: list[tuple[str | None, str]] = []
     for index, name in enumerate(names, start=1):
-        match = _HEADER.match(str(name or ""))
-        if not match:
-            raise InputError(Problem(f"{path} header, column {index}", f"cannot read the column name {written(name)}",
-                                     "write a fact name, optionally with its unit: ac_capacity [kW]"))
-        fact, unit = match.group(1), match.group(2) or ""
-        if unit:
-            try:
-                check_unit(unit)
-            except UnitError as exc:
-                raise InputError(Problem(f"{path} header, column {index} ({name})", exc.message, exc.fix))
+        where = f"{path} header, column {index}"
+        if name is None or not str(name).strip():
+            parsed.append((None, ""))
+            continue
+        try:
+            fact, unit = columns.resolve(name)
+        except UnitError as exc:
+            raise InputError(Problem(f"{where} ({clean(str(name))})", exc.message, exc.fix))
+        if fact is None:
+            columns.unknown(where, str(path), name)
         parsed.append((fact, unit))
-    facts = [f for f, _ in parsed]
+    facts = [f for f, _ in parsed if f]
     if "product" not in facts:
-        raise InputError(Problem(f"{path} header", "no 'product' column" + did_you_mean("product", facts),
-                                 "add a 'product' column with a unique id for each product"))
+        unread = [clean(str(n)) for n, (f, _) in zip(names, parsed) if f is None and n not in (None, "")]
+        raise InputError(Problem(f"{path} header", "no 'product' column" + did_you_mean("product", unread),
+                                 "add a 'product' column (or 'Product ID') with a unique id for each product"))
     for fact in facts:
         if facts.count(fact) > 1:
-            raise InputError(Problem(f"{path} header", f"column '{fact}' appears twice", "keep one of them"))
+            shown = " and ".join(f"'{clean(str(n))}'" for n, (f, _) in zip(names, parsed) if f == fact)
+            raise InputError(Problem(f"{path} header", f"columns {shown} both give {fact}", "keep one of them"))
     return parsed
 
 
-def _table_rows(path: Path, header: list[str], lines: Iterator[tuple[int, list[Any]]]) -> Iterator[Row]:
-    columns = _header(path, header)
+def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[Any]]],
+                columns: Columns) -> Iterator[Row]:
+    parsed = _header(path, header, columns)
+    names = [f for f, _ in parsed]
     for number, cells in lines:
         if all(c in (None, "") for c in cells):
             continue
-        values = dict(zip([c for c, _ in columns], cells))
+        values = {f: c for f, c in zip(names, cells) if f}
         where = f"row {number}"
         row = Row(where, number, str(values.pop("product", "") or "").strip())
-        row.units = {c: u for c, u in columns if u}
-        if len(cells) > len(columns):
-            row.problem = Problem(where, f"{len(cells)} cells but {len(columns)} columns",
+        row.units = {f: u for f, u in parsed if f and u}
+        if len(cells) > len(parsed):
+            row.problem = Problem(where, f"{len(cells)} cells but {len(parsed)} columns",
                                   "remove the extra cells or quote values that contain commas")
+        if columns.strict and row.problem is None:
+            for (f, _), name, cell in zip(parsed, header, cells):
+                if f is None and cell not in (None, "") and name not in (None, ""):
+                    row.problem = columns.unknown(where, str(path), name)
+                    break
         _reserved(row, values)
         row.raw = {k: v for k, v in values.items() if k not in RESERVED}
         yield row
@@ -191,7 +206,7 @@ def _reserved(row: Row, values: dict) -> None:
                                                  "write it as YYYY-MM-DD", "as_of")
 
 
-def _csv_rows(path: Path) -> Iterator[Row]:
+def _csv_rows(path: Path, columns: Columns) -> Iterator[Row]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
@@ -199,12 +214,12 @@ def _csv_rows(path: Path) -> Iterator[Row]:
             if header is None:
                 raise InputError(Problem(str(path), "the file is empty",
                                          "add a header row and one row per product"))
-            yield from _table_rows(path, header, enumerate(reader, start=2))
+            yield from _table_rows(path, header, enumerate(reader, start=2), columns)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(Problem(str(path), f"cannot read the CSV file: {exc}", "save it as UTF-8 CSV"))
 
 
-def _xlsx_rows(path: Path) -> Iterator[Row]:
+def _xlsx_rows(path: Path, columns: Columns) -> Iterator[Row]:
     import openpyxl
 
     try:
@@ -216,7 +231,7 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
     if header is None:
         raise InputError(Problem(str(path), "the first sheet is empty", "put the catalog on the first sheet"))
     cells = ([_xlsx_cell(c) for c in line] for line in lines)
-    yield from _table_rows(path, list(header), ((i, row) for i, row in enumerate(cells, start=2)))
+    yield from _table_rows(path, list(header), ((i, row) for i, row in enumerate(cells, start=2)), columns)
 
 
 def _xlsx_cell(value: Any) -> Any:
@@ -227,7 +242,7 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
-def _jsonl_rows(path: Path) -> Iterator[Row]:
+def _jsonl_rows(path: Path, columns: Columns) -> Iterator[Row]:
     """One product per line; a line that is not a JSON object is an error for that line alone."""
     try:
         with path.open(encoding="utf-8") as handle:
@@ -242,7 +257,7 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
                                           "write one JSON object per line, e.g. {\"product\": \"A\", ...}")
                     yield row
                     continue
-                for row in _mapping_rows([item]):
+                for row in _mapping_rows([item], columns, str(path)):
                     row.number, row.where = number, f"line {number}"
                     if row.problem is not None:
                         row.problem = Problem(row.where, row.problem.message, row.problem.fix, row.problem.key)
@@ -251,7 +266,7 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
         raise InputError(Problem(str(path), f"cannot read the JSON lines: {exc}", "save it as UTF-8"))
 
 
-def _document_rows(path: Path, suffix: str) -> Iterator[Row]:
+def _document_rows(path: Path, suffix: str, columns: Columns) -> Iterator[Row]:
     if suffix == ".json":
         try:
             text = path.read_text(encoding="utf-8")
@@ -267,10 +282,12 @@ def _document_rows(path: Path, suffix: str) -> Iterator[Row]:
     if not isinstance(data, list):
         raise InputError(Problem(str(path), "expected a list of products (or 'products:' with a list)",
                                  "write one mapping per product, each with a 'product' key"))
-    yield from _mapping_rows(data)
+    yield from _mapping_rows(data, columns, str(path))
 
 
-def _mapping_rows(data: list[Any]) -> Iterator[Row]:
+def _mapping_rows(data: list[Any], columns: Columns | None = None, file: str = "") -> Iterator[Row]:
+    """Rows from mappings; with `columns`, each key read as a header is (a test case's or a docs
+    example's keys, read without, must be the vocabulary's names)."""
     for index, item in enumerate(data, start=1):
         line = getattr(item, "line", 0)
         where = f"product #{index}" + (f" (line {line})" if line else "")
@@ -282,10 +299,40 @@ def _mapping_rows(data: list[Any]) -> Iterator[Row]:
         values = dict(item)
         if isinstance(values.get("facts"), dict):
             values.update(values.pop("facts"))
+        units: dict[str, str] = {}
+        problem = None
+        if columns is not None:
+            values, units, problem = _keys_read(values, columns, where, file)
         row = Row(where, index, str(values.pop("product", "") or "").strip())
+        row.units, row.problem = units, problem
         _reserved(row, values)
         row.raw = {k: v for k, v in values.items() if k not in RESERVED}
         yield row
+
+
+def _keys_read(values: dict, columns: Columns, where: str, file: str) -> tuple[dict, dict, Problem | None]:
+    """A mapping's keys read as headers: the values by name, the units keys give, and the row's
+    problem (a key whose unit is not a unit; in strict mode an unknown key with a value)."""
+    out: dict[str, Any] = {}
+    units: dict[str, str] = {}
+    problem = None
+    for key, value in values.items():
+        try:
+            name, unit = columns.resolve(key)
+        except UnitError as exc:
+            problem = problem or Problem(f"{where}, {clean(str(key))}", exc.message, exc.fix, str(key))
+            continue
+        if name is None:
+            unknown = columns.unknown(where, file, key)
+            if columns.strict and value not in (None, ""):
+                problem = problem or unknown
+            continue
+        if name in out:
+            problem = problem or Problem(where, f"two keys give {name}", "keep one of them", name)
+        out[name] = value
+        if unit:
+            units[name] = unit
+    return out, units, problem
 
 
 def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> None:
@@ -306,11 +353,52 @@ def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> Non
 
 
 def add_computed(facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:
-    """Add every computed fact whose inputs are all given (a missing input leaves it missing)."""
+    """Add every computed fact whose inputs are all given (a missing input leaves it missing). One
+    that definitions/ let a catalog give instead of its inputs (given_instead_of), and that is
+    given, is used as given, once checked against its range and its inputs (check_given)."""
     from ampc.rules.formula import evaluate
     for name, fact in vocabulary.items():
         if fact.computed and facts.get(name) is None:
             facts[name] = evaluate(fact, facts, vocabulary)
+        elif fact.computed and fact.given_instead_of:
+            check_given(fact, facts, vocabulary)
+
+
+def check_given(fact: FactDef, facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:
+    """A computed fact given by the catalog: within the fact's range; and where every fact it is
+    computed from is given too, the same number they give to the decimal places it is written with
+    in the fact's unit (62.5 % agrees with a computed 62.4999... % and with 62.45 %, not with
+    62.4 %): the two are one fact written twice, and the row cannot say which is meant. With only
+    some of its inputs given, the given value stands alone. Raises UnitError naming both values."""
+    from decimal import ROUND_HALF_EVEN
+
+    from ampc.io.report import unit_text, value_text
+    from ampc.records.record import quantity
+    from ampc.rules.formula import PLACES, evaluate, facts_used
+
+    def shown(value: Decimal, unit: str = fact.unit) -> str:
+        return value_text(quantity(value, unit))
+
+    given = Decimal(facts[fact.name])
+    exponent = max(int(given.as_tuple().exponent), int(PLACES.as_tuple().exponent))  # its last place written
+    as_written = f"{given.quantize(Decimal(1).scaleb(min(exponent, 0))):,f} {unit_text(fact.unit)}".strip()
+    low, high = fact.minimum, fact.maximum
+    if (low is not None and given < low) or (high is not None and given > high):
+        span = (f"from {shown(low)} to {shown(high)}" if low is not None and high is not None
+                else f"at least {shown(low)}" if low is not None else f"at most {shown(high)}")
+        raise UnitError(f"{fact.name} is given as {as_written}, outside the values it can take ({span})",
+                        f"give {fact.name} {span}, or the facts it is computed from instead")
+    computed = evaluate(fact, facts, vocabulary)
+    if computed is None:
+        return
+    if abs(computed - given) <= Decimal(5).scaleb(exponent - 1):  # rounds to the given value
+        return
+    close = computed.quantize(Decimal(1).scaleb(min(exponent - 2, 0)), rounding=ROUND_HALF_EVEN)
+    inputs = ", ".join(f"{n} {shown(facts[n], vocabulary[n].unit)}" for n in dict.fromkeys(facts_used(fact.computed)))
+    raise UnitError(f"{fact.name} is given as {as_written}, but the facts it is computed from give "
+                    f"{'about ' if close != computed else ''}{shown(close)} ({inputs})",
+                    f"give either {fact.name} or the facts it is computed from, or correct them so that "
+                    f"they agree")
 
 
 def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Any:
@@ -318,12 +406,7 @@ def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if fact.type == "bool":
-        if isinstance(raw, bool):
-            return raw
-        word = str(raw).strip().lower()
-        if word in TRUE or word in FALSE:
-            return word in TRUE
-        raise UnitError(f"{written(raw)} is not true or false", "write true or false (or yes / no)")
+        return _yes_no(raw)
     if fact.type == "enum":
         return _member(fact, raw)
     if fact.type == "set":
@@ -342,17 +425,47 @@ def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet)
 
 
 def fold_text(raw: Any) -> str:
-    """Free text compared without regard to case or spacing: 'Guam', ' guam ' and 'GUAM' are one value."""
-    return " ".join(str(raw).split()).lower()
+    """Free text compared without regard to case or spacing: 'Acme', ' acme ' and 'ACME' are one value."""
+    return clean(str(raw)).lower()
+
+
+def _yes_no(raw: Any) -> bool:
+    """yes/no, true/false, y/n or 1/0, in any case; anything else is an error, never false."""
+    if isinstance(raw, bool):
+        return raw
+    if is_number(raw) and raw in (0, 1):
+        return raw == 1
+    word = clean(str(raw)).casefold()
+    if word in TRUE or word in FALSE:
+        return word in TRUE
+    raise UnitError(f"{written(clean(str(raw)))} is not yes or no",
+                    "write yes or no (or true / false, y / n, 1 / 0)")
 
 
 def _member(fact: FactDef, raw: Any) -> str:
-    text = str(raw).strip()
-    for value in fact.values:
-        if text.lower() == value.lower():
-            return value
-    raise UnitError(f"{written(text)} is not an allowed value{did_you_mean(text, fact.values)}",
-                    f"use one of: {', '.join(fact.values)}")
+    """The value a cell names: the value itself or one of its aliases, without regard to case,
+    spacing, punctuation or invisible characters. A cell that names no value is an error listing the
+    closest values, never a value that fails a rule."""
+    value = fact.words.get(fold(raw))
+    if value is not None:
+        return value
+    text = clean(str(raw))
+    spelled = {w: v for v in fact.values for w in (v, *fact.value_aliases.get(v, ()))}
+    close = difflib.get_close_matches(text.casefold(), [w.casefold() for w in spelled], n=6, cutoff=0.6)
+    by_fold = {w.casefold(): w for w in spelled}
+    nearest: dict[str, str] = {}  # value -> the closest word for it
+    for w in close:
+        nearest.setdefault(spelled[by_fold[w]], by_fold[w])
+    hint = ""
+    if nearest:
+        hint = " (did you mean " + " or ".join(
+            f"'{w}'" + (f" ({v})" if w != v else "") for v, w in list(nearest.items())[:3]) + "?)"
+    listed = ", ".join(fact.values) if len(fact.values) <= 12 else ", ".join(fact.values[:12]) + ", ..."
+    fix = f"write one of the values of {fact.name}: {listed}"
+    if any(fact.value_aliases.values()):
+        fix += " (or a word for one of them: `ampc facts` lists them)"
+    raise UnitError(f"{written(text)} is not a value of {fact.name}{hint}", fix)
+
 
 
 def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Decimal:

@@ -31,6 +31,13 @@ class Progress:
             print(f"ampc: {self.rows:,} {self.what} decided ({self.rate():,.0f}/s), {self.errors:,} errors",
                   file=sys.stderr, flush=True)
 
+    def note(self, text: str) -> None:
+        """A warning on stderr, above the bar if there is one (shown with --quiet too)."""
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
     def rate(self) -> float:
         elapsed = time.monotonic() - self.started
         return self.rows / elapsed if elapsed > 0 else 0.0

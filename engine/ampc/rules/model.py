@@ -45,10 +45,16 @@ class FactDef:
     source: str = ""
     derived: bool = False
     bare_number: bool = True  # False: a value must carry its unit (purity: 0.99 is not 0.99 %)
-    computed: Any = None  # a formula over other facts ({ratio: [{difference: [a, b]}, a]}); never read
+    computed: Any = None  # a formula over other facts ({ratio: [{difference: [a, b]}, a]})
+    # the inputs of `computed` a catalog may give it instead of (none: it is never read, only computed)
+    given_instead_of: tuple[str, ...] = ()
     role: str = ""  # what the code reads it for (schema.FACT_ROLES / LEDGER_ROLES): kind, sale_date, ...
     minimum: Decimal | None = None  # the range the quantity can take (inclusive), in its unit
     maximum: Decimal | None = None
+    aliases: tuple[str, ...] = ()  # column headers people write for it ("AC capacity")
+    value_labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # value -> its words
+    value_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
+    words: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # folded word -> value
 
 
 @dataclass(frozen=True)

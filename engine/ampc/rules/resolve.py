@@ -16,7 +16,16 @@ from ampc.errors import Problem, did_you_mean, written
 from ampc.rules import schema as S
 from ampc.rules.formula import facts_used
 from ampc.rules.model import All, AnyOf, Cmp, Cond, FactDef, Not, is_number, params_of
-from ampc.rules.units import UnitError, check_unit, compatible, convert, split_quantity
+from ampc.rules.units import (
+    UnitError,
+    bare_number_allowed,
+    check_unit,
+    compatible,
+    convert,
+    plain,
+    split_quantity,
+    with_unit,
+)
 from ampc.rules.yamlio import Checker
 
 if TYPE_CHECKING:
@@ -132,29 +141,28 @@ def _precedence(b: Build) -> None:
         seen.add(prec.family)
 
 
-def quantity(c: Checker, node: Any, key: Any, value: Any, unit: str, what: str, bare_ok: bool) -> Any:
-    """A literal quantity in `unit`: '1000 kW' converted exactly; a bare number only if bare_ok."""
-    if is_number(value):
-        if bare_ok:
-            return Decimal(value)
-        c.add(node, key, f"{what}: the threshold {value} has no unit",
-              f"write it with its unit, e.g. '{value} {unit}', or refer to a parameter: {{param: <id>}}")
+def quantity(c: Checker, node: Any, key: Any, value: Any, unit: str, what: str, noun: str = "threshold") -> Any:
+    """A literal quantity in `unit`: '1000 kW' converted exactly. A bare number only where the unit is
+    a pure count or none (units.bare_number_allowed); elsewhere it is refused, since 125 written where
+    125 kW is meant would be read as 125 W. noun: what the value is, in the problem ("the threshold",
+    a condition's, which may refer to a parameter instead; "the value" of a parameter; "the bound")."""
+    if not is_number(value) and not isinstance(value, str):
+        c.add(node, key, f"{what}: {written(value)} is not a quantity",
+              f"write a number with its unit, e.g. '125 {unit}'")
         return BAD
-    if isinstance(value, str):
-        try:
-            magnitude, given = split_quantity(value)
-            if not given:
-                if bare_ok:
-                    return magnitude
-                c.add(node, key, f"{what}: the threshold '{value}' has no unit",
-                      f"write it with its unit, e.g. '{value} {unit}'")
-                return BAD
+    try:
+        magnitude, given = (Decimal(value), "") if is_number(value) else split_quantity(value)
+        if given:
             return convert(magnitude, given, unit)
-        except UnitError as exc:
-            c.add(node, key, f"{what}: {exc.message}", exc.fix)
-            return BAD
-    c.add(node, key, f"{what}: {written(value)} is not a quantity",
-          f"write a number with its unit, e.g. '125 {unit}'")
+    except UnitError as exc:
+        c.add(node, key, f"{what}: {exc.message}", exc.fix)
+        return BAD
+    if bare_number_allowed(unit):
+        return magnitude
+    shown = plain(magnitude) if is_number(value) else f"'{value}'"
+    c.add(node, key, f"{what}: the {noun} {shown} has no unit (a bare number is refused where the unit is {unit})",
+          f"write the unit: {with_unit(magnitude, unit)}"
+          + (", or refer to a parameter: {param: <id>}" if noun == "threshold" else ""))
     return BAD
 
 
@@ -226,7 +234,7 @@ def _check_literal(c: Checker, node: Any, key: Any, fact: FactDef, value: Any, o
             return BAD
         return str(value)
     if fact.type == "quantity":
-        return quantity(c, node, key, value, fact.unit, what, bare_ok=False)
+        return quantity(c, node, key, value, fact.unit, what)
     if fact.type == "date":
         if isinstance(value, dt.date):
             return value
@@ -282,6 +290,9 @@ def _base_unit(b: Build, c: Checker, spec: dict, credit: Any) -> str:
                 c.add(spec, "base", f"credit line '{credit.line}': {other.unit} x {b.params[ratio].unit} "
                       f"is not {fact.unit}", "give the ratio a unit that turns the fact into the capacity")
                 return ""
+            if "ratio_fact" in capped and not _ratio_fact(b, c, spec, credit.line, str(fact_name), capped,
+                                                          b.params[ratio].unit):
+                return ""
         return fact.unit
     if column:
         col = b.ledger.get(str(column))
@@ -291,6 +302,26 @@ def _base_unit(b: Build, c: Checker, spec: dict, credit: Any) -> str:
             return ""
         return col.unit
     return ""
+
+
+def _ratio_fact(b: Build, c: Checker, spec: dict, line: str, capped_fact: str, capped: dict, limit_unit: str) -> bool:
+    """capped_by's `ratio_fact`: the capped fact over the cap's fact (computed as exactly that ratio,
+    and declared given instead of the cap's fact), in a unit the limit compares with; so that where
+    only the ratio is given, the value counted is the capped fact x limit / ratio."""
+    name, other = str(capped["ratio_fact"]), str(capped.get("fact"))
+    fact = b.facts.get(name)
+    if fact is None or fact.computed != {"ratio": [capped_fact, other]} or other not in fact.given_instead_of:
+        c.add(spec, "base", f"credit line '{line}': capped_by's ratio_fact '{name}' must be a fact computed as "
+              f"{{ratio: [{capped_fact}, {other}]}} and given instead of {other}"
+              f"{did_you_mean(name, b.facts) if fact is None else ''}",
+              f"define it in definitions/facts/ with computed: {{ratio: [{capped_fact}, {other}]}} and "
+              f"given_instead_of: [{other}], or remove ratio_fact")
+        return False
+    if not compatible(fact.unit, limit_unit):
+        c.add(spec, "base", f"credit line '{line}': the ratio_fact '{name}' in {fact.unit} cannot be compared with "
+              f"the limit in {limit_unit}", "give the fact and the limit units of the same kind")
+        return False
+    return True
 
 
 def _well_formed(node: Any) -> bool:
@@ -320,3 +351,17 @@ def _formulas(b: Build) -> None:
                 b.problems.append(Problem(where, f"computed fact '{name}' uses '{used}', which is not a quantity "
                                           f"fact{did_you_mean(used, b.facts)}", "use quantity facts defined in "
                                           "definitions/facts/, or a number with its unit such as '0 USD'"))
+        _given_instead_of(b, name, fact, where)
+
+
+def _given_instead_of(b: Build, name: str, fact: FactDef, where: str) -> None:
+    """A computed fact a catalog may give stands in for inputs of its own formula, never for a derived fact."""
+    used = facts_used(fact.computed)
+    for instead in fact.given_instead_of:
+        if instead not in used:
+            b.problems.append(Problem(where, f"computed fact '{name}' is given instead of '{instead}', which its "
+                                      f"formula does not use{did_you_mean(instead, used)}",
+                                      f"list facts its formula uses: {', '.join(dict.fromkeys(used))}"))
+    if fact.given_instead_of and fact.derived:
+        b.problems.append(Problem(where, f"computed fact '{name}' is derived, so no catalog gives it",
+                                  "remove 'given_instead_of' or 'derived'"))

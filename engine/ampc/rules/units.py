@@ -119,6 +119,34 @@ def _conversion(unit: str, canonical: str) -> tuple[tuple[str, ...], Decimal | N
     return bases, factor if zero == 0 else None, None
 
 
+def bare_number_allowed(unit: str) -> bool:
+    """Whether a number written without a unit can stand for a value in `unit`: only where it means
+    the same in every unit it could be given in, that is no unit or a pure count (count, 1). Anywhere
+    else it is ambiguous: 125 where 125 kW is meant is not 125 W, 0.99 where 99 % is meant is not 0.99 %."""
+    try:
+        return convert(Decimal(1), unit, "") == 1
+    except UnitError:
+        return False
+
+
+# the multiple the law often states a value in, offered beside the unit itself in a fix
+_MULTIPLES = {"W": "kW", "kW": "W", "Wh": "kWh", "kWh": "Wh", "V": "kV"}
+
+
+def with_unit(magnitude: Decimal, unit: str) -> str:
+    """A bare number written with its unit, for a fix: "'125 kW' or '125 W', whichever is meant"; for
+    a percent, both readings of the number: "'0.99 percent', or '99 percent' if 0.99 is a fraction"."""
+    number = plain(magnitude)
+    if unit in _MULTIPLES:
+        return f"'{number} {_MULTIPLES[unit]}' or '{number} {unit}', whichever is meant"
+    try:
+        per_one = convert(Decimal(1), unit, "")
+    except UnitError:
+        return f"'{number} {unit}'"
+    fraction = plain(magnitude / per_one)
+    return f"'{number} {unit}'" + (f", or '{fraction} {unit}' if {number} is a fraction" if fraction != number else "")
+
+
 _DIMENSION_NAMES = {
     "[mass] * [length] ** 2 / [time] ** 3": "power",
     "[mass] * [length] ** 2 / [time] ** 2": "energy",
