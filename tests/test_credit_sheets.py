@@ -331,7 +331,7 @@ def test_the_format_follows_the_output_files_extension(tmp_path, name, check):
 
 @pytest.mark.parametrize("args,words", [
     (["--format", "xlsx"], "fix: add -o worksheet.xlsx"),
-    (["--format", "csv", "-o", "w.xlsx"], "--format csv contradicts the output file w.xlsx, which names xlsx"),
+    (["--format", "csv", "-o", "w.xlsx"], "--format csv writes CSV, but the output file w.xlsx is named as an XLSX"),
     (["--format", "json", "-o", "w.md"], "or write to w.json"),
     (["--format", "xlsx", "-o", "w.txt"], "fix: -o w.xlsx"),
     (["-o", "w.xlsx", "--explain", "1a"], "--explain 1a lists the line's sales as text"),

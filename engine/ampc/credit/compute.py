@@ -9,7 +9,8 @@ up on each line and on the total of the exact amounts (not the sum of rounded li
 Everything here is typed data: an amount holds the parts of its arithmetic (units, the per-unit
 base, the cap where it applies, the rate and the phase-out with the parameters and dates they were
 read at), a rejected sale holds its decision record. Nothing here writes a sentence or formats a
-number: engine/ampc/credit/worksheet.py renders the worksheet; its JSON form is in sheet.py.
+number: engine/ampc/credit/worksheet.py renders the worksheet; its JSON form is in sheet.py. Just
+over 400 lines: the cap on a counted capacity (from a fact or a ratio) sits beside the base it caps.
 
 The ledger is read a sale at a time (ledger.py) and may be of any length: each line keeps running
 sums of its exact amounts, its sales go to a list kept in bounded memory (spool.py), and a product

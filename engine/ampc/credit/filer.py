@@ -16,7 +16,7 @@ from typing import Any
 
 from ampc.credit.model import CreditRun, Worksheet, cents
 from ampc.errors import InputError, Problem, did_you_mean, written
-from ampc.io.catalog import FALSE, TRUE
+from ampc.io.values import FALSE, TRUE
 from ampc.records import record as R
 from ampc.rules.model import RuleSet
 from ampc.rules.parse import Doc

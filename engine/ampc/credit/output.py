@@ -17,36 +17,18 @@ from typing import Any
 from ampc.credit import csvfile, markdown, worksheet
 from ampc.credit.model import CreditRun, Worksheet
 from ampc.credit.sheet import sale_of
+from ampc.io import formats
+from ampc.io.formats import FormatError
 from ampc.records import record as R
 from ampc.rules.model import RuleSet
 
 PIECE = 1 << 16  # characters handed to the writer at a time
-FORMATS = ("table", "csv", "json", "markdown", "xlsx")
-BY_EXTENSION = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".md": "markdown"}  # anything else: table
-EXTENSION = {"xlsx": ".xlsx", "csv": ".csv", "json": ".json", "markdown": ".md", "table": ".txt"}
-
-
-class FormatError(ValueError):
-    """The format asked for cannot be written where the output goes; the message names the fix."""
+FORMATS = ("table", "csv", "json", "markdown", "xlsx")  # of `ampc credit`
 
 
 def choose_format(fmt: str | None, output: Path | None, explain: str | None = None) -> str:
-    """The format asked for, else the one the output file's extension names, else the table. A
-    workbook goes to a file named .xlsx (spreadsheet programs open it by that name), never to the
-    terminal; a format that contradicts the file's extension is refused, not written under a name
-    that says otherwise. An extension that names no format (.txt, .out) takes any text format."""
-    named = BY_EXTENSION.get(output.suffix.lower()) if output is not None else None
-    chosen = fmt or named or "table"
-    if fmt is not None and output is not None and named is not None and fmt != named:
-        raise FormatError(f"--format {fmt} contradicts the output file {output.name}, which names {named} "
-                          f"(fix: drop --format and the extension chooses, or write to "
-                          f"{output.with_suffix(EXTENSION[fmt]).name})")
-    if chosen == "xlsx" and output is None:
-        raise FormatError("--format xlsx writes a workbook, which cannot go to the terminal (fix: add -o "
-                          "worksheet.xlsx)")
-    if chosen == "xlsx" and named != "xlsx":
-        raise FormatError(f"--format xlsx writes a workbook, and {output.name} is not named .xlsx (fix: "
-                          f"-o {output.with_suffix('.xlsx').name})")
+    """`ampc credit`'s output format (ampc.io.formats); one line's explanation is text only."""
+    chosen = formats.choose_format(fmt, output, FORMATS, example="worksheet")
     if chosen == "xlsx" and explain:
         raise FormatError(f"--explain {explain} lists the line's sales as text, not as a workbook (fix: drop "
                           "--explain, whose sales are in the workbook's Sales sheet, or write to a .txt file)")

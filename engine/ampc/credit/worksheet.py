@@ -4,7 +4,9 @@ form's lines without columns, Part I's entries, rates, flags and caps in words).
 credit (ampc.credit.compute) and the decision records; every number and sentence is written here or
 in the renderers that import these helpers: ampc.credit.rows (the typed rows of the CSV and the
 XLSX), ampc.credit.markdown. The text and one line's explanation are read a line of output at a time
-(text_lines, explain_lines), so that ampc.credit.output writes a worksheet of any length in pieces."""
+(text_lines, explain_lines), so that ampc.credit.output writes a worksheet of any length in pieces.
+Over 400 lines because the text worksheet and the helpers every other renderer reads live together:
+splitting them would make each renderer import the text's internals."""
 
 from __future__ import annotations
 

@@ -18,47 +18,25 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from ampc.errors import AmpcError, InputError, Problem
-from ampc.io import report
+from ampc.errors import InputError, Problem
+from ampc.io import formats, report
+from ampc.io.formats import FormatError  # noqa: F401  (the CLI catches it from here)
 from ampc.records import record as R
 from ampc.records.detail import expand
 from ampc.rules.model import RuleSet
 
 SHEET_FORMATS = ("xlsx", "csv")
-BY_EXTENSION = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".jsonl": "jsonl"}  # anything else: table
-EXTENSION = {"xlsx": ".xlsx", "csv": ".csv", "json": ".json", "jsonl": ".jsonl", "table": ".txt"}
-WHAT = {"xlsx": "an XLSX workbook", "csv": "CSV", "json": "JSON", "jsonl": "JSON lines", "table": "a text table"}
+FORMATS = ("table", "json", "jsonl", "xlsx", "csv")  # of `ampc classify`
 
 MAX_ROWS = 1_048_576  # the rows of an Excel worksheet, its header included; more go on "<sheet> 2", ...
 EXACT_DIGITS = 15  # the significant digits a spreadsheet number (an IEEE double) holds exactly
 DATE_FORMAT = "yyyy-mm-dd"
 FLAG_SEPARATOR = " | "  # between review flags in one cell (a flag's own words may hold ';')
-NO_TERMINAL = "--format xlsx writes a workbook, which cannot go to the terminal (fix: add -o FILE.xlsx)"
-
-
-class FormatError(AmpcError):
-    """The output format asked for cannot be written where the output goes."""
 
 
 def choose_format(fmt: str | None, output: Path | None) -> str:
-    """The output format: the one asked for, else the one the output file's extension names, else
-    the table. A workbook needs a file named .xlsx, and a format that contradicts the file's
-    extension is refused rather than written under a name that says otherwise."""
-    named = BY_EXTENSION.get(output.suffix.lower(), "table") if output is not None else None
-    if fmt is None:
-        return named or "table"
-    if output is None:
-        if fmt == "xlsx":
-            raise FormatError(NO_TERMINAL)
-        return fmt
-    if fmt == named or (named == "table" and fmt != "xlsx"):
-        return fmt
-    if fmt == "xlsx":
-        raise FormatError(f"--format xlsx writes a workbook, and {output.name} is not named .xlsx, which "
-                          f"spreadsheet programs need to open it (fix: -o {output.with_suffix('.xlsx').name})")
-    raise FormatError(f"--format {fmt} writes {WHAT[fmt]}, but the output file {output.name} is named as "
-                      f"{WHAT[named or 'table']} (fix: drop --format and the file's extension chooses, or write "
-                      f"to {output.with_suffix(EXTENSION[fmt]).name})")
+    """`ampc classify`'s output format (ampc.io.formats)."""
+    return formats.choose_format(fmt, output, FORMATS)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -286,5 +264,5 @@ def open_sheet(fmt: str, output: Path | None, ruleset: RuleSet) -> Workbook | Cs
     if fmt == "csv":
         return CsvFile(output, ruleset)
     if output is None:
-        raise FormatError(NO_TERMINAL)
+        choose_format("xlsx", None)  # raises: a workbook cannot go to the terminal
     return Workbook(output, ruleset)

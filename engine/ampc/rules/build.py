@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from ampc.errors import Problem
-from ampc.rules import resolve
+from ampc.rules import resolve, vocabulary
 from ampc.rules import schema as S
 from ampc.rules.model import (
     All,
@@ -36,7 +36,6 @@ from ampc.rules.model import (
 from ampc.rules.parse import Parsed
 from ampc.rules.resolve import BAD, quantity
 from ampc.rules.units import Refusal, UnitError, check_unit
-from ampc.rules.words import fold, header_key
 from ampc.rules.yamlio import Checker, line_of
 
 
@@ -100,7 +99,7 @@ def build(parsed: Parsed, sha256: str) -> tuple[RuleSet | None, list[Problem]]:
     roles = resolve.roles(b, b.facts, S.FACT_ROLES, "definitions/facts/")
     ledger_roles = resolve.roles(b, b.ledger, S.LEDGER_ROLES, "definitions/ledger.yaml") if b.ledger else {}
     resolve.check(b)
-    _headers(b)
+    vocabulary.check_headers(b.facts, b.fact_where, b.problems)
     if b.problems:
         return None, b.problems
     return RuleSet(
@@ -175,53 +174,12 @@ def _facts_file(b: Build, c: Checker, data: dict, kind: str) -> None:
             b.fact_where[str(name)] = c.at(facts, name)
         target[str(name)] = FactDef(
             name=str(name), type=ftype, label=_text(spec.get("label")), description=_text(spec.get("description")),
-            unit=str(unit or ""), **_vocabulary(c, spec, what, ftype), source=str(spec.get("source", "") or ""),
+            unit=str(unit or ""), **vocabulary.values_of(c, spec, what, ftype),
+            source=str(spec.get("source", "") or ""),
             derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)),
             computed=spec.get("computed"), given_instead_of=tuple(str(n) for n in _list(spec.get("given_instead_of"))),
             role=_role(c, spec, what, S.FACT_ROLES if is_fact else S.LEDGER_ROLES),
             **_range(c, spec, what, str(unit or "")))
-
-
-def _vocabulary(c: Checker, spec: dict, what: str, ftype: str) -> dict:
-    """An enum's or a set's values, their words and aliases, and the folded spelling of each
-    (words.fold) -> its value; the column headers people write for the fact. Two values that a
-    catalog could write the same way are an error: a cell must name one value."""
-    out: dict[str, Any] = {"aliases": tuple(str(a) for a in _list(spec.get("aliases")))}
-    if ftype not in ("enum", "set"):
-        return out
-    values, labels, aliases, index = [], {}, {}, {}
-    for entry in _list(spec.get("values")):
-        item = entry if isinstance(entry, dict) else {"value": entry}
-        value = str(item.get("value"))
-        values.append(value)
-        if item.get("label"):
-            labels[value] = _text(item["label"])
-        aliases[value] = tuple(str(a) for a in _list(item.get("aliases")))
-        for word in (value, *aliases[value]):
-            key = fold(word)
-            if not key:
-                c.add(item, "aliases" if word != value else "value",
-                      f"{what}: '{word}' has no letter or digit, so no cell could name it", "spell it in words")
-            elif index.get(key, value) != value:
-                c.add(item, "aliases" if word != value else "value",
-                      f"{what}: '{word}' names both {index[key]} and {value}",
-                      "give the word to one value only (case, spacing and punctuation are ignored)")
-            index.setdefault(key, value)
-    out.update(values=tuple(values), value_labels=labels, value_aliases=aliases, words=index)
-    return out
-
-
-def _headers(b: Build) -> None:
-    """A column header a catalog may write names one fact: no alias may be another fact's name or alias."""
-    owner: dict[str, str] = {}
-    for name, fact in b.facts.items():
-        for word in (name, *fact.aliases):
-            key = header_key(word)
-            if owner.setdefault(key, name) != name:
-                b.problems.append(Problem(b.fact_where.get(name, "definitions/facts/"),
-                                          f"fact '{name}': the column header '{word}' also names '{owner[key]}'",
-                                          "give the alias to one fact only (case, spacing and punctuation "
-                                          "are ignored)", "aliases"))
 
 
 def _range(c: Checker, spec: dict, what: str, unit: str) -> dict:
