@@ -46,6 +46,10 @@ demo: $(STAMP)
 	$(BIN)/ampc rules diff 2024-01 2025-12 --catalog examples/catalog_2025_amendments.yaml
 	@echo; echo "--- a catalog with bad rows: each is reported with its row and fix, the rest decided (exit 1) ---"
 	-$(BIN)/ampc classify examples/catalog_with_errors.csv --as-of 2025-06-30
+	@echo; echo "--- a catalog as a spreadsheet writes it (headers and values in words; one typo, exit 1), to a workbook ---"
+	-$(BIN)/ampc classify examples/catalog_in_words.csv --as-of 2025-06-30 -o build/decisions.xlsx
+	$(BIN)/ampc credit --catalog examples/credit/catalog.yaml --sales examples/credit/sales.csv --tax-year 2025 \
+	  -o build/worksheet.xlsx
 
 test: $(STAMP) browser
 	$(BIN)/ampc validate

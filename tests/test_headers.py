@@ -217,3 +217,14 @@ def test_credit_reports_an_unknown_ledger_column_once(tmp_path):
     result = run("credit", "--catalog", credit / "catalog.yaml", "--sales", path, "--tax-year", "2025")
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "'claimed_lien' (did you mean 'claimed_line'?)" in warnings[0]
+
+
+def test_the_bundled_catalog_in_words_is_decided_as_its_descriptions_say():
+    result = run("classify", ROOT / "examples" / "catalog_in_words.csv", "--as-of", "2025-06-30",
+                 "--format", "jsonl", "-q")
+    assert result.exit_code == 1
+    got = {pid: (r["outcome"] if r["record"] == "decision" else "error", r.get("line"))
+           for pid, r in records(result).items()}
+    assert got == {"WRD-CEN-2000": ("qualified", "3a"), "WRD-UTL-500": ("qualified", "3b"),
+                   "WRD-COM-100": ("qualified", "3c"), "WRD-RES-7": ("qualified", "3d"),
+                   "WRD-MEX-100": ("rejected", None), "WRD-TYPO-100": ("error", None)}
