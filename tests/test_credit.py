@@ -123,7 +123,7 @@ def test_bad_ledger_rows_are_reported_and_the_rest_computed(ruleset, tmp_path):
     assert line(result, "1e").aggregate == Decimal(30000)
     errors = {p.where.split(" row ")[1].split(",")[0]: problem_text(p) for p in result.errors}
     assert "unknown product 'MOD-10O' (did you mean 'MOD-100'?)" in errors["3"]
-    assert "units -5 is not a whole number of units sold" in errors["4"]
+    assert "'-5' is below units' minimum of 0" in errors["4"]  # the ledger's range (definitions/ledger.yaml)
     assert "'2025-13-45' is not a date" in errors["5"] and "YYYY-MM-DD" in errors["5"]
     assert "rated capacity of the completed wind turbine" in errors["6"] and "turbine_capacity" in errors["6"]
     assert all("fix:" in text for text in errors.values())

@@ -265,3 +265,181 @@ def test_a_bare_number_in_a_facts_range_is_refused_at_its_line(tree):
 def test_every_bundled_parameter_and_threshold_carries_its_unit():
     """The bundled rule set itself: it validates under the refusal of bare numbers."""
     assert validate(ROOT) == []
+
+
+# What the rule set declares it must hold (rules/ruleset.yaml `requires`): an emptied or lost file, a
+# line no rule concludes, a kind of component without a class rule on some day would validate file
+# by file and then reject every such product as "no rule in force"; the rule set is refused instead.
+RULESET = "rules/ruleset.yaml"
+
+
+def _declared_at(tree, item):
+    """The file:line of rules/ruleset.yaml where `requires` lists the item (`- item`)."""
+    rows = (tree / RULESET).read_text(encoding="utf-8").splitlines()
+    return f"{RULESET}:{next(i for i, row in enumerate(rows, start=1) if row.strip() == f'- {item}')}"
+
+
+@pytest.mark.parametrize("path, text, fix", [
+    ("rules/part_ii/line_02_wind.yaml", "", "restore its rules"),
+    ("rules/part_ii/line_06_critical_minerals.yaml", "# the minerals are elsewhere\n", "restore its rules"),
+    ("rules/special_rules/prohibited_foreign_entities.yaml", "section: {id: pfe, title: Foreign entities}\n",
+     "restore its rules"),
+    ("definitions/units.yaml", "", "restore its definitions"),
+    ("definitions/glossary.yaml", "terms: {}\n", "restore its definitions"),
+])
+def test_an_emptied_declared_file_exits_1_naming_it_and_the_declaration(tree, path, text, fix):
+    (tree / path).write_text(text, encoding="utf-8")
+    result = _cli_validate(tree)
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (f"{path}: the file is empty: the rule set declares it ({_declared_at(tree, path)})\n"
+            f"    fix: {fix}") in result.stdout, result.stdout
+
+
+def test_a_declared_file_removed_is_reported(tree):
+    path = "rules/special_rules/termination.yaml"
+    (tree / path).unlink()
+    problems = [p for p in validate(tree) if p.where == path]
+    assert any(f"the file is missing: the rule set declares it ({_declared_at(tree, path)})" in p.message
+               and f"restore {path}" in p.fix for p in problems), problems
+
+
+def test_an_emptied_rules_file_leaves_its_lines_and_kinds_uncovered(tree):
+    (tree / "rules" / "part_ii" / "line_02_wind.yaml").write_text("", encoding="utf-8")
+    problems = {p.where + " " + p.message: p for p in validate(tree)}
+    blade = f"{_declared_at(tree, 'blade')} component 'blade' has no class rule in force from 2023-01-01 on"
+    assert any(k.startswith(blade) and "restore its class rules" in p.fix for k, p in problems.items()), problems
+    lines = [k for k in problems if "Part II line '2b' is concluded by no rule" in k]
+    assert lines and lines[0].startswith(f"{RULESET}:"), problems
+
+
+def test_a_line_no_rule_concludes_is_reported_at_its_declaration(tree):
+    _rewrite(tree, INVERTERS, r"then: \{line: 3f\}", "then: {line: 3e}")
+    found = [p for p in validate(tree) if "Part II line '3f' is concluded by no rule" in p.message]
+    assert found and found[0].where.startswith(f"{RULESET}:") and "{line: 3f}" in found[0].fix, found
+
+
+BATTERIES = "rules/part_ii/line_05_batteries.yaml"
+
+
+def _move_2025_battery_modules(tree, old_end, new_start):
+    """Both battery module class rules (5b, 5c) of each period: the old ones to old_end, the new from new_start."""
+    target = tree / BATTERIES
+    text = target.read_text(encoding="utf-8")
+    text = text.replace("from: 2022-01-01, to: 2025-07-04,", f"from: 2022-01-01, to: {old_end},")
+    text = text.replace("in_force: {from: 2025-07-05, keyed_on: taxable_year}",
+                        f"in_force: {{from: {new_start}, keyed_on: taxable_year}}")
+    assert text.count(old_end) >= 2 and text.count(new_start) >= 2
+    target.write_text(text, encoding="utf-8")
+
+
+def test_a_kind_with_a_one_day_hole_between_its_class_rules_exits_1(tree):
+    _move_2025_battery_modules(tree, "2025-07-04", "2025-07-06")
+    result = _cli_validate(tree)
+    assert result.returncode == 1, result.stdout
+    assert (f"{_declared_at(tree, 'battery_module')}: component 'battery_module' has no class rule in force on "
+            "2025-07-05 (keyed on the first day of the taxable year of sale)") in result.stdout, result.stdout
+    assert "battery.module.with_cells.2025" in result.stdout and "in_force period that covers" in result.stdout
+
+
+@pytest.mark.parametrize("old_end, new_start", [("2025-07-10", "2025-07-11"), ("2025-07-10", "2025-07-01")])
+def test_contiguous_or_overlapping_class_rules_cover_their_kind(tree, old_end, new_start):
+    _move_2025_battery_modules(tree, old_end, new_start)
+    assert not [p for p in validate(tree) if "battery_module" in p.message], [str(p) for p in validate(tree)]
+
+
+def test_a_kind_that_loses_its_first_class_rules_is_uncovered_from_the_laws_start(tree):
+    target = tree / BATTERIES
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("from: 2022-01-01, to: 2025-07-04,", "from: 2024-01-01, to: 2025-07-04,"),
+                      encoding="utf-8")
+    found = [str(p) for p in validate(tree)]
+    assert any("component 'battery_module' has no class rule in force from 2022-01-01 to 2023-12-31" in p
+               for p in found), found
+
+
+def test_a_kind_added_later_needs_its_class_rules_from_its_declared_date(tree):
+    _rewrite(tree, RULESET, r"metallurgical_coal: 2025-07-05", "metallurgical_coal: 2025-01-01")
+    found = [p for p in validate(tree) if "component 'metallurgical_coal'" in p.message]
+    assert found and "from 2025-01-01 to 2025-07-04" in found[0].message and "components_from" in found[0].fix, found
+
+
+def test_the_declared_kinds_and_lines_must_match_the_vocabulary(tree):
+    _rewrite(tree, RULESET, r"^    - blade\n", "    - blades\n")
+    problems = validate(tree)
+    assert any(p.where == _declared_at(tree, "blades") and "names 'blades', not a value of the fact 'component'"
+               in p.message and "did you mean 'blade'" in p.message for p in problems), [str(p) for p in problems]
+    assert any(p.where.startswith("definitions/facts/common.yaml:") and "'blade', a value of the fact 'component', "
+               "is not in 'components' of 'requires'" in p.message for p in problems), [str(p) for p in problems]
+
+
+def test_a_rule_set_that_declares_nothing_is_refused(tree):
+    target = tree / RULESET
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text[:text.index("\nrequires:")] + "\n", encoding="utf-8")
+    assert any("is missing 'requires'" in str(p) for p in validate(tree)), [str(p) for p in validate(tree)]
+
+
+# A negative threshold for a fact that cannot be negative (its declared range starts at 0): the
+# condition would hold, or fail, for every product.
+PFE = "rules/special_rules/prohibited_foreign_entities.yaml"
+
+
+def test_a_negative_inline_threshold_for_a_fact_that_cannot_be_negative_exits_1_at_its_line(tree):
+    line = _rewrite(tree, PFE, r"(material_assistance_cost_ratio, at_least: )\{param: pfe\.macr\.threshold\.solar\}",
+                    r"\g<1>-50 %")
+    result = _cli_validate(tree)
+    assert result.returncode == 1, result.stdout
+    assert (f"{PFE}:{line}: condition on 'material_assistance_cost_ratio' in rule 'pfe.material_assistance.solar': "
+            "the threshold -50 percent is negative, but 'material_assistance_cost_ratio' cannot be negative "
+            "(its range starts at 0 percent, definitions/facts/material_assistance.yaml:") in result.stdout, \
+        result.stdout
+    assert "fix: write a threshold of 0 percent or more" in result.stdout
+
+
+def test_a_negative_value_of_a_parameter_compared_with_such_a_fact_is_reported_at_its_line(tree):
+    line = _rewrite(tree, PFE, r"(values: \{2026-01-01: 50 %, 2027-01-01: )60 %", r"\g<1>-60 %")
+    found = [p for p in validate(tree) if p.where == f"{PFE}:{line}"]
+    assert any("parameter 'pfe.macr.threshold.solar': the value -60 percent from 2027-01-01 is negative" in p.message
+               and "cannot be negative" in p.message and "write a value of 0 percent or more" in p.fix
+               for p in found), [str(p) for p in validate(tree)]
+
+
+def test_zero_and_positive_thresholds_for_such_a_fact_validate(tree):
+    _rewrite(tree, PFE, r"(material_assistance_cost_ratio, at_least: )\{param: pfe\.macr\.threshold\.solar\}",
+             r"\g<1>0 %")
+    assert validate(tree) == [], [str(p) for p in validate(tree)]
+
+
+# A parameter without a unit is read as no values at all (build reads each value in the parameter's
+# unit); compared with a fact that has a unit, every condition on it would be undetermined.
+@pytest.mark.parametrize("unit_line, repl", [("    unit: W\n", '    unit: ""\n'), ("    unit: W\n", "")])
+def test_a_parameter_without_a_unit_compared_with_a_quantity_exits_1(tree, unit_line, repl):
+    _rewrite(tree, INVERTERS, r"(  inverter\.utility\.min_capacity:\n(?:    (?!unit:).*\n)*?)" + re.escape(unit_line),
+             r"\g<1>" + repl)
+    result = _cli_validate(tree)
+    assert result.returncode == 1, result.stdout
+    assert ("parameter 'inverter.utility.min_capacity' (rules/part_ii/line_03_inverters.yaml:" in result.stdout
+            and "has no unit, so none of its values is read, but 'ac_capacity' is in W" in result.stdout), result.stdout
+    assert "fix: give the parameter 'unit: W'" in result.stdout
+
+
+# Binary garbage in a rules file: reported at the line it is on, not as a byte offset or a traceback.
+@pytest.mark.parametrize("garbage, words", [
+    (b"\x00", "the file holds NUL (U+0000) at column 3"),
+    (b"\xff\xfe", "the file is not UTF-8 text: byte 0xff at column 3"),
+    (b"\x89PNG\r\x1a\x00\xd8\xff garbage", "the file is not UTF-8 text: byte 0x89 at column 3"),
+    (bytes(range(1, 9)), "the file holds a control character (U+0001) at column 3"),
+])
+def test_binary_garbage_in_a_rules_file_is_reported_at_its_line(tree, garbage, words):
+    path = "rules/special_rules/termination.yaml"
+    target = tree / path
+    rows = target.read_bytes().split(b"\n")
+    at = next(i for i in range(len(rows) // 2, len(rows)) if len(rows[i]) > 2)  # inside the file, in a line of text
+    rows[at] = rows[at][:2] + garbage + rows[at][2:]
+    target.write_bytes(b"\n".join(rows))
+    result = _cli_validate(tree)
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert f"{path}:{at + 1}: {words}" in result.stdout, result.stdout
+    assert "fix: remove the stray bytes at that line" in result.stdout

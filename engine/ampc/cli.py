@@ -141,9 +141,9 @@ def classify(catalogs: tuple[Path, ...], fmt: str | None, output: Path | None, j
     jobs = jobs or os.cpu_count() or 1
     try:
         sheet = sheets.open_sheet(fmt, output, ruleset) if fmt in sheets.SHEET_FORMATS else None
-    except InputError as exc:
+        handle = None if sheet else sheets._open(output, "w") if output else sys.stdout
+    except InputError as exc:  # -o is opened before anything is decided
         _fail(exc)
-    handle = None if sheet else output.open("w", encoding="utf-8") if output else sys.stdout
     progress = Progress(quiet)
     columns = _columns(ruleset, map_file, strict, notice=lambda p: progress.note(f"warning: {p}"))
     table: list[R.Record] = []
@@ -283,6 +283,13 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_e
     except FormatError as exc:
         raise click.UsageError(str(exc)) from None
     ruleset = _load(rules_dir)
+    from ampc.io.sheets import _open
+    try:  # -o is opened before anything is computed; openpyxl then writes the workbook by its path
+        handle = _open(output, "wb" if fmt == "xlsx" else "w") if output else None
+        if handle and fmt == "xlsx":
+            handle.close()
+    except InputError as exc:
+        _fail(exc)
     try:  # the ledger is read as it is computed, and the worksheet written as it is rendered
         catalog_rows, ledger_rows = credit_module.load(
             catalogs, sales, ruleset, stream=True, columns=_columns(ruleset, map_file, strict),
@@ -299,7 +306,7 @@ def credit(catalogs: tuple[Path, ...], sales: Path, tax_year: str | None, year_e
         xlsx.write(run, ruleset, output)
         click.echo(f"wrote the worksheet to {output}", err=True)
     elif output:
-        with output.open("w", encoding="utf-8") as handle:
+        with handle:
             handle.writelines(pieces(run, ruleset, fmt, explain_line))
         click.echo(f"wrote the worksheet to {output}", err=True)
     else:

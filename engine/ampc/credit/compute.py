@@ -338,6 +338,12 @@ class Calculator:
             return None
 
 
+# Digits the arithmetic keeps: every amount the declared ranges allow, exactly (units up to 10**12
+# times a per-unit base of up to 11 whole digits and 18 decimal places, times a rate and a
+# phase-out percentage), and sums of any number of them (definitions/ledger.yaml, facts/).
+PRECISION = 80
+
+
 def compute(catalog: list[Row], ledger: Iterable[Row], ruleset: RuleSet, tax_year: TaxYear | int | None = None,
             as_of: dt.date | None = None, year_end: int | None = None,
             facilities: dict[str, Facility] | None = None) -> CreditRun:
@@ -347,6 +353,13 @@ def compute(catalog: list[Row], ledger: Iterable[Row], ruleset: RuleSet, tax_yea
     they fall in; `facilities` (filer.read_facilities) gives each worksheet its Part I, whose lines
     5 and 6 state product facts for the facility's sales. Each sale is decided with its taxable
     year's first day, which the 2025 act's rules read; without either, a calendar year is assumed."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return _compute(catalog, ledger, ruleset, tax_year, as_of, year_end, facilities)
+
+
+def _compute(catalog: list[Row], ledger: Iterable[Row], ruleset: RuleSet, tax_year: TaxYear | int | None,
+             as_of: dt.date | None, year_end: int | None, facilities: dict[str, Facility] | None) -> CreditRun:
     if isinstance(tax_year, int):
         tax_year = TaxYear.beginning_in(tax_year, year_end or 12)
     products = {row.product: row for row in catalog}

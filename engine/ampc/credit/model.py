@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from typing import Any, Literal
 
 import msgspec
@@ -50,12 +50,17 @@ USD = "USD"
 KeyedOn = Literal["sale", "production", "taxable_year"]
 
 
+# Every amount a ledger can give is bounded (definitions/ledger.yaml and the facts' ranges), but a
+# total over many rows is not: rounding to the cent keeps every digit of the whole dollars.
+_WIDE = Context(prec=100, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def dollars(value: Decimal) -> Decimal:
-    return value.quantize(DOLLAR, rounding=ROUND_HALF_UP)
+    return value.quantize(DOLLAR, rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
@@ -13,7 +12,8 @@ from typing import Any
 
 from ampc.errors import InputError, Problem, did_you_mean, written
 from ampc.io.columns import Columns
-from ampc.io.values import add_computed, normalize_value
+from ampc.io.textrows import Trouble, csv_records, document_text, json_lines
+from ampc.io.values import add_computed, as_date, normalize_value
 from ampc.rules.model import FactDef, RuleSet
 from ampc.rules.units import UnitError
 from ampc.rules.words import clean
@@ -165,55 +165,69 @@ def _header(path: Path, names: list[Any], columns: Columns) -> list[tuple[str | 
     return parsed
 
 
-def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[Any]]],
+def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[Any], Trouble | None]],
                 columns: Columns) -> Iterator[Row]:
+    """Rows from cells under a header; `lines` gives each row's number, cells and the trouble its
+    reader found (ampc.io.textrows). A row of empty cells is a blank line, skipped."""
     parsed = _header(path, header, columns)
     names = [f for f, _ in parsed]
-    for number, cells in lines:
-        if all(c in (None, "") for c in cells):
+    for number, cells, trouble in lines:
+        if trouble is None and all(c in (None, "") for c in cells):
             continue
         values = {f: c for f, c in zip(names, cells) if f}
         where = f"row {number}"
-        row = Row(where, number, str(values.pop("product", "") or "").strip())
+        row = Row(where, number, "")
         row.units = {f: u for f, u in parsed if f and u}
-        if len(cells) > len(parsed):
-            row.problem = Problem(where, f"{len(cells)} cells but {len(parsed)} columns",
-                                  "remove the extra cells or quote values that contain commas")
+        if trouble is not None:
+            row.problem = Problem(where, trouble.message, trouble.fix, trouble.key)
+        elif len(cells) > len(parsed):
+            row.problem = Problem(where, f"has {len(cells)} cells but the header has {len(parsed)} columns",
+                                  "remove the extra cells, or quote values that contain commas")
         if columns.strict and row.problem is None:
             for (f, _), name, cell in zip(parsed, header, cells):
                 if f is None and cell not in (None, "") and name not in (None, ""):
                     row.problem = columns.unknown(where, str(path), name)
                     break
-        _reserved(row, values)
+        _reserved(row, values, f"(row {number})")
         row.raw = {k: v for k, v in values.items() if k not in RESERVED}
         yield row
 
 
-def _reserved(row: Row, values: dict) -> None:
-    if not row.product and row.problem is None:
-        row.problem = Problem(row.where, "the product id is empty", "give every row a product id", "product")
-        row.product = f"(row {row.number})"
-    row.description = str(values.get("description") or "").strip()
+def _reserved(row: Row, values: dict, placeholder: str) -> None:
+    """The row's product id (or `placeholder` when it has none), description and as_of date."""
+    product, description = values.pop("product", None), values.get("description")
+    for key, value in (("product", product), ("description", description)):
+        if isinstance(value, (bool, dict, list)) and row.problem is None:  # a JSON or YAML value
+            label = "product id" if key == "product" else key
+            row.problem = Problem(row.where, f"the {label} is {_clipped(value)}, not text",
+                                  f"write the {label} as text", key)
+    row.product = "" if product is None or isinstance(product, (bool, dict, list)) else str(product).strip()
+    if not row.product:
+        if row.problem is None:
+            row.problem = Problem(row.where, "the product id is empty", "give every row a product id", "product")
+        row.product = placeholder
+    row.description = "" if isinstance(description, (bool, dict, list)) else str(description or "").strip()
     as_of = values.get("as_of")
     if as_of not in (None, ""):
         try:
-            row.as_of = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of).strip())
-        except ValueError:
-            row.problem = row.problem or Problem(row.where, f"as_of {written(as_of)} is not a date",
-                                                 "write it as YYYY-MM-DD", "as_of")
+            row.as_of = as_date(as_of)
+        except UnitError as exc:
+            row.problem = row.problem or Problem(f"{row.where}, as_of", f"as_of {exc.message}", exc.fix, "as_of")
 
 
 def _csv_rows(path: Path, columns: Columns) -> Iterator[Row]:
+    """A byte that is not UTF-8, a short row, a quote left open: each an error for its row alone."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
+        with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+            records = csv_records(str(path), handle)
+            header = next(records, None)
             if header is None:
                 raise InputError(Problem(str(path), "the file is empty",
                                          "add a header row and one row per product"))
-            yield from _table_rows(path, header, enumerate(reader, start=2), columns)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(Problem(str(path), f"cannot read the CSV file: {exc}", "save it as UTF-8 CSV"))
+            yield from _table_rows(path, header.cells, ((r.number, r.cells, r.trouble) for r in records), columns)
+    except OSError as exc:
+        raise InputError(Problem(str(path), f"cannot read the CSV file: {exc.strerror or exc}",
+                                 "check the path and that the file can be read"))
 
 
 def _xlsx_rows(path: Path, columns: Columns) -> Iterator[Row]:
@@ -227,27 +241,35 @@ def _xlsx_rows(path: Path, columns: Columns) -> Iterator[Row]:
     header = next(lines, None)
     if header is None:
         raise InputError(Problem(str(path), "the first sheet is empty", "put the catalog on the first sheet"))
+    # openpyxl pads each row with None to the sheet's width, and a workbook stores no empty cell: a
+    # short row cannot be told from one whose last cells are empty, which is what it reads as
     cells = ([_xlsx_cell(c) for c in line] for line in lines)
-    yield from _table_rows(path, list(header), ((i, row) for i, row in enumerate(cells, start=2)), columns)
+    yield from _table_rows(path, list(header), ((i, row, None) for i, row in enumerate(cells, start=2)), columns)
 
 
 def _xlsx_cell(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(repr(value))
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime) and value.time() == dt.time():  # a date cell; a time of day is refused
         return value.date()
     return value
 
 
 def _jsonl_rows(path: Path, columns: Columns) -> Iterator[Row]:
-    """One product per line; a line that is not a JSON object is an error for that line alone."""
+    """One product per line; a line that is not UTF-8 or not a JSON object is an error for that line
+    alone (each line is decoded by itself)."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
+        with path.open("rb") as handle:
+            for number, line, trouble in json_lines(handle):
+                if trouble is not None:
+                    row = Row(f"line {number}", number, f"(line {number})")
+                    row.problem = Problem(row.where, trouble.message, trouble.fix)
+                    yield row
+                    continue
                 if not line.strip():
                     continue
                 try:
-                    item = json.loads(line, parse_float=Decimal)
+                    item = json.loads(line, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal)
                 except json.JSONDecodeError as exc:
                     row = Row(f"line {number}", number, f"(line {number})")
                     row.problem = Problem(row.where, f"not JSON: {exc.msg} at column {exc.colno}",
@@ -256,22 +278,26 @@ def _jsonl_rows(path: Path, columns: Columns) -> Iterator[Row]:
                     continue
                 for row in _mapping_rows([item], columns, str(path)):
                     row.number, row.where = number, f"line {number}"
+                    if row.problem is not None and row.product == "(#1)":  # it has no id
+                        row.product = f"(line {number})"
                     if row.problem is not None:
                         row.problem = Problem(row.where, row.problem.message, row.problem.fix, row.problem.key)
                     yield row
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(str(path), f"cannot read the JSON lines: {exc}", "save it as UTF-8"))
+    except OSError as exc:
+        raise InputError(Problem(str(path), f"cannot read the JSON lines: {exc.strerror or exc}",
+                                 "check the path and that the file can be read"))
 
 
 def _document_rows(path: Path, suffix: str, columns: Columns) -> Iterator[Row]:
     if suffix == ".json":
+        text = document_text(path)
         try:
-            text = path.read_text(encoding="utf-8")
-            data = json.loads(text, parse_float=Decimal)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(Problem(str(path), f"cannot read the JSON: {exc}", "fix the JSON syntax at that place"))
+            data = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal)
+        except json.JSONDecodeError as exc:
+            raise InputError(Problem(f"{path} line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}",
+                                     "fix the JSON syntax at that place"))
     else:
-        data, problems = load_yaml(path, str(path))
+        data, problems = load_yaml(path, str(path), text=document_text(path))
         if problems:
             raise InputError(problems[0])
     if isinstance(data, dict) and "products" in data:
@@ -290,7 +316,8 @@ def _mapping_rows(data: list[Any], columns: Columns | None = None, file: str = "
         where = f"product #{index}" + (f" (line {line})" if line else "")
         if not isinstance(item, dict):
             row = Row(where, index, f"(#{index})")
-            row.problem = Problem(where, "is not a mapping of facts", "write 'product: ID' and its facts")
+            row.problem = Problem(where, f"is {_clipped(item)}, not a mapping of facts",
+                                  "write 'product: ID' and its facts")
             yield row
             continue
         values = dict(item)
@@ -300,11 +327,16 @@ def _mapping_rows(data: list[Any], columns: Columns | None = None, file: str = "
         problem = None
         if columns is not None:
             values, units, problem = _keys_read(values, columns, where, file)
-        row = Row(where, index, str(values.pop("product", "") or "").strip())
+        row = Row(where, index, "")
         row.units, row.problem = units, problem
-        _reserved(row, values)
+        _reserved(row, values, f"(#{index})")
         row.raw = {k: v for k, v in values.items() if k not in RESERVED}
         yield row
+
+
+def _clipped(value: Any) -> str:
+    shown = written(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def _keys_read(values: dict, columns: Columns, where: str, file: str) -> tuple[dict, dict, Problem | None]:

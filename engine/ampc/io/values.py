@@ -7,16 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from ampc.errors import written
 from ampc.rules.model import FactDef, RuleSet, is_number
-from ampc.rules.units import UnitError, convert, parse_decimal, split_quantity
+from ampc.rules.units import COMPARED_PLACES, UnitError, convert, parse_decimal, split_quantity
 from ampc.rules.words import clean, fold
 
 TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def add_computed(facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:
@@ -47,14 +48,17 @@ def check_given(fact: FactDef, facts: dict[str, Any], vocabulary: dict[str, Fact
         return value_text(quantity(value, unit))
 
     given = Decimal(facts[fact.name])
-    exponent = max(int(given.as_tuple().exponent), int(PLACES.as_tuple().exponent))  # its last place written
-    as_written = f"{given.quantize(Decimal(1).scaleb(min(exponent, 0))):,f} {unit_text(fact.unit)}".strip()
     low, high = fact.minimum, fact.maximum
     if (low is not None and given < low) or (high is not None and given > high):
         span = (f"from {shown(low)} to {shown(high)}" if low is not None and high is not None
                 else f"at least {shown(low)}" if low is not None else f"at most {shown(high)}")
-        raise UnitError(f"{fact.name} is given as {as_written}, outside the values it can take ({span})",
+        raise UnitError(f"{fact.name} is given as {_shown(given)} {unit_text(fact.unit)}".rstrip()
+                        + f", outside the values it can take ({span})",
                         f"give {fact.name} {span}, or the facts it is computed from instead")
+    exponent = max(int(given.as_tuple().exponent), int(PLACES.as_tuple().exponent))  # its last place written
+    with localcontext() as ctx:  # the given value to its last place, however large the range lets it be
+        ctx.prec = max(ctx.prec, given.adjusted() - min(exponent, 0) + 2)
+        as_written = f"{given.quantize(Decimal(1).scaleb(min(exponent, 0))):,f} {unit_text(fact.unit)}".strip()
     computed = evaluate(fact, facts, vocabulary)
     if computed is None:
         return
@@ -70,6 +74,11 @@ def check_given(fact: FactDef, facts: dict[str, Any], vocabulary: dict[str, Fact
 
 def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Any:
     """One raw value as the fact's type: missing stays None, never false or zero."""
+    if isinstance(raw, (Decimal, float)) and not Decimal(raw).is_finite():
+        # the JSON literals NaN, Infinity and -Infinity, which Python's json reads (the catalog reader
+        # reads them as Decimal), though they are not JSON: the value of no fact, of whatever type
+        raise UnitError(f"{written(raw)} is not a finite number", f"give {fact.name} a finite value, or leave it "
+                        "empty if it is not known (NaN and Infinity are not JSON values)")
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if fact.type == "bool":
@@ -82,13 +91,45 @@ def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet)
     if fact.type == "quantity":
         return _quantity(fact, raw, header_unit, ruleset)
     if fact.type == "date":
-        if isinstance(raw, dt.date):
-            return raw
-        try:
-            return dt.date.fromisoformat(str(raw).strip())
-        except ValueError:
-            raise UnitError(f"{written(raw)} is not a date", "write it as YYYY-MM-DD")
+        return as_date(raw)
     return fold_text(raw)
+
+
+def as_date(raw: Any) -> dt.date:
+    """A day, written YYYY-MM-DD (or a date cell). A time of day is refused, not cut off: the law's
+    dates are days, and the day a timestamp falls on depends on its time zone. A number is refused
+    too (20250301 is not read as a date, nor as a spreadsheet's count of days)."""
+    if isinstance(raw, dt.datetime):
+        raise UnitError(f"'{raw.isoformat(sep=' ')}' is a date and a time, not a date",
+                        "write the date alone, YYYY-MM-DD (e.g. 2025-03-14)")
+    if isinstance(raw, dt.date):
+        return raw
+    if is_number(raw) or isinstance(raw, float):
+        raise UnitError(f"{_shown(raw)} is a number, not a date", "write the date as text, YYYY-MM-DD "
+                        "(e.g. \"2025-03-01\")")
+    text = str(raw).strip()
+    try:
+        if _DATE.fullmatch(text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise UnitError(f"{_shown(text)} is not a date", "write it as YYYY-MM-DD (e.g. 2025-03-14)"
+                    + (", the date alone" if _DATE.match(text) else ""))
+
+
+def _shown(raw: Any) -> str:
+    """A value for a message, as written but never endless: a number of thousands of digits is shown
+    by its first and last digits and its length."""
+    if isinstance(raw, Decimal) and raw.is_finite() and abs(raw.adjusted()) > 40:
+        text = str(raw)  # 1E+400, as Python's decimal writes it, not four hundred zeros
+    elif isinstance(raw, dict):
+        text = "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in raw.items()) + "}"
+    else:
+        text = written(raw)
+    if len(text) <= 60:
+        return text
+    quote = "'" if text.startswith("'") else ""
+    return f"{text[:25]}...{text[-10:]} ({len(text.strip(quote)):,} characters)"
 
 
 def fold_text(raw: Any) -> str:
@@ -136,11 +177,12 @@ def _member(fact: FactDef, raw: Any) -> str:
 
 
 def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Decimal:
+    """The value in the fact's unit, exactly, within the fact's range and to the places compared."""
     if isinstance(raw, bool):
         raise UnitError(f"{written(raw)} is not a quantity", f"write a number with its unit, e.g. '125 {fact.unit}'")
     if isinstance(raw, dict):
         if set(raw) - {"value", "unit"} or "value" not in raw:
-            raise UnitError(f"{written(raw)} is not {{value, unit}}", "write {value: 125, unit: kW}")
+            raise UnitError(f"{_shown(raw)} is not {{value, unit}}", "write {value: 125, unit: kW}")
         value = raw["value"] if is_number(raw["value"]) else parse_decimal(str(raw["value"]))
         unit = str(raw.get("unit") or "")
     elif is_number(raw):
@@ -149,13 +191,54 @@ def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> De
         value, unit = Decimal(repr(raw)), ""
     else:
         value, unit = split_quantity(str(raw))
+    if not Decimal(value).is_finite():
+        raise UnitError(f"{_shown(raw)} is not a finite number",
+                        f"write a number with its unit, e.g. '125 {fact.unit}'")
     if unit and header_unit:
-        raise UnitError(f"'{raw}' carries a unit and so does its column header ({header_unit})",
+        raise UnitError(f"{_shown(raw)} carries a unit and so does its column header ({header_unit})",
                         "give the unit in one place: either the header or the value")
     unit = unit or header_unit
     if not unit:
         if not fact.bare_number:
-            raise UnitError(f"{written(raw)} has no unit, and {fact.name} does not take a bare number",
-                            f"write its unit, e.g. '{raw} {fact.unit}' (a fraction such as 0.999 is '99.9 %')")
-        return Decimal(value)  # a bare number is read in the canonical unit
-    return convert(Decimal(value), unit, fact.unit, ruleset.refusals)
+            raise UnitError(f"{_shown(raw)} has no unit, and {fact.name} does not take a bare number",
+                            f"write its unit, e.g. '{_shown(value)} {fact.unit}' (a fraction such as 0.999 is "
+                            "'99.9 %')")
+        canonical = Decimal(value)  # a bare number is read in the canonical unit
+    else:
+        canonical = convert(Decimal(value), unit, fact.unit, ruleset.refusals)
+    shown = _shown(raw) if not header_unit else (
+        _shown(f"{raw.strip()} {header_unit}") if isinstance(raw, str) else f"{_shown(raw)} {header_unit}")
+    if not fact.computed:  # a computed fact given instead is checked with its inputs (check_given)
+        _in_range(fact, canonical, shown)
+    _to_places(fact, canonical, shown)
+    return canonical
+
+
+def _in_range(fact: FactDef, value: Decimal, shown: str) -> None:
+    """The value within the fact's declared range (definitions/: the least and greatest value the
+    quantity can take), or a UnitError naming the bound it passes."""
+    from ampc.io.report import value_text
+    from ampc.records.record import quantity
+
+    low, high = fact.minimum, fact.maximum
+    for bound, passed, word in ((low, low is not None and value < low, "below"),
+                                (high, high is not None and value > high, "above")):
+        if passed:
+            which = "minimum" if word == "below" else "maximum"
+            span = " to ".join(value_text(quantity(b, fact.unit)) for b in (low, high) if b is not None)
+            whose = fact.name + ("'" if fact.name.endswith("s") else "'s")
+            raise UnitError(f"{shown} is {word} {whose} {which} of {value_text(quantity(bound, fact.unit))}",
+                            f"give {fact.name} " + (f"from {span}" if low is not None and high is not None else
+                                                     f"of at {'least' if low is not None else 'most'} {span}")
+                            + " (check the number and its unit)")
+
+
+def _to_places(fact: FactDef, value: Decimal, shown: str) -> None:
+    """Every value is compared exactly to COMPARED_PLACES decimal places of its unit; one written more finely
+    is refused rather than rounded, so that no boundary is decided on a rounded value."""
+    _sign, digits, exponent = value.as_tuple()
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if any(digits) and int(exponent) + trailing < -COMPARED_PLACES:
+        unit = f" in {fact.unit}" if fact.unit and fact.unit != "count" else ""
+        raise UnitError(f"{shown} has more decimal places than are compared exactly ({COMPARED_PLACES} places{unit})",
+                        f"round {fact.name} to at most {COMPARED_PLACES} decimal places{unit}")

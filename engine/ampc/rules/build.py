@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from ampc.errors import Problem
-from ampc.rules import resolve, vocabulary
+from ampc.rules import bounds, coverage, resolve, vocabulary
 from ampc.rules import schema as S
 from ampc.rules.model import (
     All,
@@ -99,6 +99,8 @@ def build(parsed: Parsed, sha256: str) -> tuple[RuleSet | None, list[Problem]]:
     roles = resolve.roles(b, b.facts, S.FACT_ROLES, "definitions/facts/")
     ledger_roles = resolve.roles(b, b.ledger, S.LEDGER_ROLES, "definitions/ledger.yaml") if b.ledger else {}
     resolve.check(b)
+    coverage.check(b, parsed)  # what rules/ruleset.yaml `requires`
+    bounds.check(b, parsed)  # thresholds the fact's range rules out
     vocabulary.check_headers(b.facts, b.fact_where, b.problems)
     if b.problems:
         return None, b.problems

@@ -200,7 +200,13 @@ def _check_cmp(b: Build, c: Checker, node: Any, cmp: Cmp) -> Cmp | None:
             c.add(node, key, f"unknown parameter '{cmp.param}'{did_you_mean(cmp.param, b.params)}",
                   "define it under 'parameters:' in a rules file")
             return None
-        if fact.type == "quantity" and param.unit and not compatible(param.unit, fact.unit):
+        if fact.type == "quantity" and not param.unit:
+            # build reads a parameter's values in its unit: with none, not one of them is read
+            c.add(node, key, f"parameter '{cmp.param}' ({param.where}) has no unit, so none of its values is read, "
+                  f"but '{fact.name}' is in {fact.unit}",
+                  f"give the parameter 'unit: {fact.unit}' (or another unit of the same kind) at {param.where}")
+            return None
+        if fact.type == "quantity" and not compatible(param.unit, fact.unit):
             c.add(node, key, f"parameter '{cmp.param}' is in {param.unit}, which cannot be compared with "
                   f"'{fact.name}' in {fact.unit}", "give the parameter a unit of the same kind as the fact")
             return None

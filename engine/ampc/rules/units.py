@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 
 import pint
@@ -29,6 +29,14 @@ class Refusal:
     reason: str
 
 
+# the decimal places every quantity is compared to exactly, in its unit: the computed facts are rounded
+# to them (rules/formula.py PLACES) and the rule engine compares in steps of 10**-18 (decide/compile.py)
+COMPARED_PLACES = 18
+# the significant digits a conversion factor is worked out to: one that has no finite decimal is
+# rounded there, far past what shows at COMPARED_PLACES for any value a range allows
+FACTOR_DIGITS = 60
+
+
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
     reg = pint.UnitRegistry(non_int_type=Decimal, autoconvert_offset_to_baseunit=False)
@@ -36,8 +44,14 @@ def registry() -> pint.UnitRegistry:
     return reg
 
 
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d[\d,_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d[\d,_]*(?:\.[\d,_]*)?|\.\d[\d,_]*)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 _POWER = re.compile(r"(?<=[A-Za-z])([23])\b")
+# A comma is read only as a thousands separator, between groups of exactly three digits after a
+# first group of one to three (1,250; 12,345,678.5). Any other comma may be a decimal comma (0,125
+# and 1,5 are 0.125 and 1.5 where a comma marks decimals), so it is refused, never guessed.
+_EXPONENT = r"(?:[eE][-+]?\d+)?"
+_GROUPED = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?" + _EXPONENT)
+_DIGITS = re.compile(r"[-+]?(?=[.,]*\d)[\d,]*(?:\.[\d,]*)?" + _EXPONENT)  # a number but for its commas
 
 
 def _unit_text(unit: str) -> str:
@@ -45,8 +59,17 @@ def _unit_text(unit: str) -> str:
     return _POWER.sub(r"**\1", text)
 
 
-def parse_decimal(text: str) -> Decimal:
-    cleaned = text.strip().replace(",", "").replace("_", "")
+def parse_decimal(text: str, unit: str = "") -> Decimal:
+    """A number as written, exactly: digits with an optional point and exponent, a comma only
+    between groups of three digits, an underscore anywhere between digits. `unit`, the unit written
+    after it, only words the fix."""
+    cleaned = text.strip().replace("_", "")
+    if "," in cleaned:
+        if not _GROUPED.fullmatch(cleaned) and _DIGITS.fullmatch(cleaned):
+            raise UnitError(f"'{_joined(text, unit)}' is ambiguous: its comma does not separate groups of "
+                            "three digits (as in 1,250 or 12,345,678.5), so it may be a decimal comma",
+                            _comma_fix(cleaned, unit))
+        cleaned = cleaned.replace(",", "")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -56,13 +79,43 @@ def parse_decimal(text: str) -> Decimal:
     return value
 
 
+def _joined(number: str, unit: str) -> str:
+    return f"{number.strip()} {unit}".strip()
+
+
+def _comma_fix(number: str, unit: str) -> str:
+    """'write 0.125 MW with a decimal point, or 125 kW': the comma read as a decimal point, and that
+    number in the next smaller multiple where there is one; else how commas and points are written."""
+    if not re.fullmatch(r"[-+]?\d+,\d+", number):
+        return ("write the number with a point for its decimals and commas, if any, only between groups "
+                "of three digits: 1250.5 or 1,250.5")
+    pointed = number.replace(",", ".")
+    fix = f"write {_joined(pointed, unit)} with a decimal point"
+    smaller = _smaller_multiple(unit)
+    if smaller:
+        fix += f", or {_joined(plain(Decimal(pointed) * 1000), smaller)}"
+    return fix + " (a comma is read only between groups of three digits, as in 1,250)"
+
+
+def _smaller_multiple(unit: str) -> str:
+    """The unit a thousand times smaller, by its SI prefix: MW -> kW, kW -> W, GWh -> MWh; else ''."""
+    steps = {"G": "M", "M": "k", "k": ""}
+    if not unit or unit[0] not in steps:
+        return ""
+    smaller = steps[unit[0]] + unit[1:]
+    try:
+        return smaller if smaller and convert(Decimal(1), unit, smaller) == 1000 else ""
+    except UnitError:
+        return ""
+
+
 def split_quantity(text: str) -> tuple[Decimal, str]:
     """'125 kW' -> (Decimal('125'), 'kW'); '125' -> (Decimal('125'), '')."""
     match = _NUMBER.match(str(text))
     if not match:
         raise UnitError(f"'{text}' is not a number with a unit",
                         "write it as a number and a unit, e.g. '125 kW'")
-    return parse_decimal(match.group(1)), match.group(2)
+    return parse_decimal(match.group(1), match.group(2)), match.group(2)
 
 
 def check_unit(unit: str) -> pint.Unit:
@@ -86,19 +139,45 @@ def _base_names(unit: pint.Unit) -> list[str]:
 
 def convert(magnitude: Decimal, unit: str, canonical: str,
             refusals: Mapping[str, Refusal] | None = None) -> Decimal:
-    """Convert magnitude in unit to canonical, exactly; refuse incompatible and declared units."""
+    """Convert magnitude in unit to canonical, exactly (however many digits it has); refuse
+    incompatible units, and a declared refusal wherever the conversion would otherwise read the
+    refused unit as the canonical one (volt-amperes as watts, for every fact in W, kW, kWh, ...)."""
     bases, factor, problem = _conversion(unit, canonical)
-    for base in bases:
-        refusal = (refusals or {}).get(base)
-        if refusal and refusal.instead_of == canonical:
-            raise UnitError(f"'{unit}' is {refusal.reason}", f"give the value in {canonical} "
-                            f"(or a multiple such as k{canonical})")
+    if problem is None:
+        for base in bases:
+            refusal = (refusals or {}).get(base)
+            if refusal and base not in _conversion(canonical, canonical)[0]:
+                raise UnitError(f"'{unit}' is {refusal.reason}", _refusal_fix(refusal, unit, canonical))
     if problem is not None:
         raise UnitError(*problem)
     if factor is not None:
-        return magnitude * factor  # what pint computes for a unit without an offset: value times factor
+        return _times(magnitude, factor)
     result = registry().Quantity(magnitude, check_unit(unit)).to(check_unit(canonical)).magnitude
     return result if isinstance(result, Decimal) else Decimal(str(result))
+
+
+def _times(magnitude: Decimal, factor: Decimal) -> Decimal:
+    """What pint computes for a unit without an offset, value times factor, keeping every digit of
+    the value however many it has: exactly where the factor is exact (a prefix; 0.45359237 kg a
+    pound); where the factor has no finite decimal (1/3600 kWh a kJ) the value has none either, and
+    is rounded to the places every comparison is exact to (3600 kJ is 1 kWh, 1 kJ 0.000277... kWh)."""
+    with localcontext() as ctx:
+        ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN  # 1e400000000 MW is refused by its range, not an overflow
+        digits, factor_digits = len(magnitude.as_tuple().digits), len(factor.as_tuple().digits)
+        ctx.prec = digits + factor_digits + 2
+        product = magnitude * factor
+        if factor_digits < FACTOR_DIGITS or product.adjusted() > 60:  # exact, or beyond every range
+            return product
+        ctx.prec = max(product.adjusted(), 0) + COMPARED_PLACES + 2
+        return product.quantize(Decimal(1).scaleb(-COMPARED_PLACES))
+
+
+def _refusal_fix(refusal: Refusal, unit: str, canonical: str) -> str:
+    if canonical == refusal.instead_of:
+        return f"give the value in {canonical} (or a multiple such as k{canonical})"
+    if compatible(canonical, refusal.instead_of):
+        return f"give the value in {canonical} (or another multiple of {refusal.instead_of}), not in {unit}"
+    return f"give the value in {canonical}, not in {unit}"
 
 
 @lru_cache(maxsize=4096)
@@ -110,8 +189,10 @@ def _conversion(unit: str, canonical: str) -> tuple[tuple[str, ...], Decimal | N
     bases = tuple(_base_names(given))
     reg = registry()
     try:
-        one = reg.Quantity(Decimal(1), given).to(target).magnitude
-        zero = reg.Quantity(Decimal(0), given).to(target).magnitude
+        with localcontext() as ctx:  # the same factor whatever the caller's precision
+            ctx.prec = FACTOR_DIGITS
+            one = reg.Quantity(Decimal(1), given).to(target).magnitude
+            zero = reg.Quantity(Decimal(0), given).to(target).magnitude
     except pint.errors.DimensionalityError:
         return bases, None, (f"'{unit}' measures {dimension_name(given)}, not {dimension_name(target)} ({canonical})",
                              f"give the value in {canonical} or a compatible unit")
@@ -184,10 +265,10 @@ def plain(value: Decimal) -> str:
 
 
 def grouped(value: Decimal) -> str:
-    """Decimal with thousands separators, exact: 1234567.0001 -> '1,234,567.0001'."""
+    """Decimal with thousands separators, exact: 1234567.0001 -> '1,234,567.0001' (however many digits)."""
     text = plain(value)
     sign = "-" if text.startswith("-") else ""
-    text = text.lstrip("-")
-    whole, _, frac = text.partition(".")
-    whole = f"{int(whole):,}"
+    whole, _, frac = text.lstrip("-").partition(".")
+    head = len(whole) % 3 or 3
+    whole = ",".join([whole[:head], *(whole[i:i + 3] for i in range(head, len(whole), 3))])
     return sign + whole + ("." + frac if frac else "")

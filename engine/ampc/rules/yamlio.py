@@ -22,7 +22,13 @@ class Located(dict):
 
 
 class LocatedList(list):
+    """A YAML sequence that remembers its line and the line of each item (1-based)."""
+
     line: int = 0
+    item_lines: tuple[int, ...] = ()
+
+    def line_of_item(self, index: int) -> int:
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
 def line_of(node: Any, key: Any = None) -> int:
@@ -86,6 +92,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Located:
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
     result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
+    result.item_lines = tuple(child.start_mark.line + 1 for child in node.value)
     return result
 
 
@@ -113,18 +120,27 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 def load_yaml(path: Path | str, display: str | None = None, text: str | None = None
               ) -> tuple[Any, list[Problem]]:
-    """Parse one YAML file; return (data, problems). A syntax error is a problem, not a traceback."""
+    """Parse one YAML file; return (data, problems). A syntax error is a problem, not a traceback;
+    so is a byte that is not UTF-8 or a character YAML refuses (binary garbage), each at its line."""
     shown = display or str(path)
     if text is None:
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, [Problem(shown, f"cannot read the file: {exc}", "check the path and encoding (UTF-8)")]
-    loader = _Loader(text)
-    loader.problems = []
-    loader.path = shown
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            return None, [Problem(shown, f"cannot read the file: {exc.strerror or exc}", "check the path")]
+        try:
+            # as read_text would give it: newlines made \n (PyYAML counts \r\n, \r and \n alike)
+            text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        except UnicodeDecodeError as exc:
+            return None, [_not_utf8(shown, raw, exc)]
+    loader = None
     try:
+        loader = _Loader(text)  # the reader refuses control characters (NUL, ...) here, before parsing
+        loader.problems = []
+        loader.path = shown
         data = loader.get_single_data()
+    except yaml.reader.ReaderError as exc:
+        return None, [_unreadable_character(shown, text, exc)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{shown}:{mark.line + 1}" if mark else shown
@@ -132,5 +148,30 @@ def load_yaml(path: Path | str, display: str | None = None, text: str | None = N
         return None, [Problem(where, f"YAML syntax error: {what}",
                               "fix the indentation or quoting at that line (values with ':' need quotes)")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, loader.problems
+
+
+_BINARY_FIX = ("remove the stray bytes at that line (binary data pasted or appended?), or save the file as "
+               "UTF-8 text")
+
+
+def _not_utf8(shown: str, raw: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Bytes that are not UTF-8, at the line they are on: the newlines in the bytes before them."""
+    start = exc.start
+    line = raw.count(b"\n", 0, start) + 1
+    column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+    return Problem(f"{shown}:{line}", f"the file is not UTF-8 text: byte 0x{raw[start]:02x} at column {column} "
+                   f"({exc.reason})", _BINARY_FIX)
+
+
+def _unreadable_character(shown: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow in a file (a NUL, another control character), at its line."""
+    position = exc.position if isinstance(exc.position, int) else 0
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else 0
+    name = "NUL" if code == 0 else "a control character"
+    return Problem(f"{shown}:{line}", f"the file holds {name} (U+{code:04X}) at column {column}, which YAML "
+                   "does not allow in text", _BINARY_FIX)

@@ -1,0 +1,87 @@
+"""Bounds: a threshold against the declared range of the fact it is compared with.
+
+A fact whose `range` starts at 0 or above cannot be negative, so a negative threshold for it (written
+in the condition, or a value of the parameter the condition refers to) makes the condition hold, or
+fail, for every product: a sign lost or added while editing, never the law.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ampc.errors import Problem
+from ampc.rules.model import Cmp, FactDef, Rule, comparisons
+from ampc.rules.parse import Parsed
+from ampc.rules.units import plain
+from ampc.rules.yamlio import line_of
+
+if TYPE_CHECKING:
+    from ampc.rules.build import Build
+
+
+def check(b: Build, parsed: Parsed) -> None:
+    """Every negative threshold for a fact that cannot be negative, at the line it is written on."""
+    value_lines = _param_value_lines(parsed)
+    reported: set[tuple[str, dt.date]] = set()
+    for rule in b.rules:
+        for cmp in _cmps(rule):
+            fact = b.facts.get(cmp.fact)
+            if fact is None or fact.type != "quantity" or fact.minimum is None or fact.minimum < 0:
+                continue
+            if not cmp.param:
+                if any(n < 0 for n in _numbers(cmp.literal)):
+                    b.problems.append(Problem(
+                        cmp.where, f"condition on '{fact.name}' in rule '{rule.id}': the threshold "
+                        f"{_shown(cmp.literal, fact.unit)} is negative, but {_cannot(b, fact)}",
+                        f"write a threshold of {plain(fact.minimum)} {fact.unit} or more, or correct the fact's range"))
+                continue
+            param = b.params.get(cmp.param)
+            for entry in param.values if param else ():
+                if (param.id, entry.start) in reported or not any(n < 0 for n in _numbers(entry.value)):
+                    continue
+                reported.add((param.id, entry.start))
+                b.problems.append(Problem(
+                    value_lines.get((param.id, entry.start), param.where),
+                    f"parameter '{param.id}': the value {_shown(entry.value, param.unit)} from {entry.start} is "
+                    f"negative, but rule '{rule.id}' compares it with '{fact.name}' ({cmp.where}), and "
+                    f"{_cannot(b, fact)}", f"write a value of {plain(fact.minimum)} {fact.unit} or more, or "
+                    "correct the fact's range"))
+
+
+def _cmps(rule: Rule) -> list[Cmp]:
+    return comparisons(rule.when) + (comparisons(rule.review_if) if rule.review_if else [])
+
+
+def _numbers(value: Any) -> list[Decimal]:
+    """The numbers of a threshold: one, or each of a list; none where it is not a number (yet)."""
+    items = value if isinstance(value, tuple) else (value,)
+    return [v for v in items if isinstance(v, Decimal)]
+
+
+def _shown(value: Any, unit: str) -> str:
+    items = [f"{plain(n)} {unit}".strip() for n in _numbers(value)]
+    return items[0] if len(items) == 1 else "[" + ", ".join(items) + "]"
+
+
+def _cannot(b: Build, fact: FactDef) -> str:
+    where = b.fact_where.get(fact.name, "definitions/facts/")
+    return (f"'{fact.name}' cannot be negative (its range starts at {plain(fact.minimum or Decimal(0))} "
+            f"{fact.unit}, {where})")
+
+
+def _param_value_lines(parsed: Parsed) -> dict[tuple[str, dt.date], str]:
+    """(parameter, first day of a value) -> the file:line the value is written on."""
+    out: dict[tuple[str, dt.date], str] = {}
+    for doc in parsed.of("rules"):
+        params = doc.data.get("parameters") if isinstance(doc.data, dict) else None
+        for pid, spec in params.items() if isinstance(params, dict) else ():
+            values = spec.get("values") if isinstance(spec, dict) else None
+            for key in values if isinstance(values, dict) else ():
+                try:
+                    day = dt.date.fromisoformat(str(key))  # YAML read the key as a date, the mapping as text
+                except ValueError:
+                    continue  # not a date: the schema says so
+                out[(str(pid), day)] = f"{doc.path}:{line_of(values, key)}"
+    return out
