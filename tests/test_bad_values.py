@@ -93,7 +93,8 @@ def credit(tmp_path: Path, sales: list[dict] | str, suffix: str = ".csv",
               for e in data["errors"]}
     computed = [s for w in data["worksheets"] for s in w["sales"]]
     decided = sum(len(w[k]) for w in data["worksheets"] for k in ("sales", "rejected", "undetermined"))
-    rows = len(sales) if not isinstance(sales, str) else len(json.loads(sales))
+    rows = len(sales) if not isinstance(sales, str) else (
+        len(json.loads(sales)) if suffix == ".json" else len(sales.splitlines()) - 1)
     assert decided + len(data["errors"]) + len(data["outside_tax_year"]) == rows  # rows in = results + errors
     assert result.exit_code == (1 if errors else 0), result.output
     return data, errors, computed
@@ -244,6 +245,20 @@ def test_the_largest_amounts_the_ranges_allow_are_computed_exactly(tmp_path):
     assert amount["credit"] == "6999999999992999999999.99999993000000000007"
     [line_1e] = [line for line in data["worksheets"][0]["part_ii"] if line["line"] == "1e"]
     assert line_1e["credit"]["cents"] == "6999999999993000000000.00"  # half up
+
+
+def test_a_total_of_many_of_the_largest_sales_is_rounded_to_the_cent(tmp_path):
+    # 15,000 sales of 10**12 modules of 100 GW: $1.05 x 10**26, more whole digits than decimal's
+    # default 28 leave room for cents in
+    products = yaml.safe_load(CREDIT_CATALOG.read_text())["products"]
+    [module] = [p for p in products if p["product"] == "MOD-100"]
+    path = tmp_path / "catalog.yaml"
+    path.write_text(yaml.safe_dump([{**module, "dc_capacity": "100 GW"}]))
+    sale = "PLANT-A,MOD-100,1000000000000,2025-04-01\n"
+    data, errors, computed = credit(tmp_path, "facility,product,units,sale_date\n" + sale * 15_000, products=path)
+    [line_1e] = [line for line in data["worksheets"][0]["part_ii"] if line["line"] == "1e"]
+    assert line_1e["credit"] == {"exact": "105000000000000000000000000", "cents": "105000000000000000000000000.00",
+                                 "whole_dollars": "105000000000000000000000000"}
 
 
 RANGE_CASES = [
@@ -407,3 +422,17 @@ def test_a_json_ledger_with_nan_units_is_an_error_for_that_sale(tmp_path):
     data, errors, computed = credit(tmp_path, sales, ".json")
     assert_error(errors["product #2"], "units", "NaN is not a finite number", fix=("finite value",))
     assert len(computed) == 1
+
+
+def test_a_yaml_integer_of_5000_digits_is_an_error_for_its_row(tmp_path):
+    from click.testing import CliRunner
+
+    from ampc.cli import main
+    path = tmp_path / "c.yaml"
+    path.write_text("products:\n  - {product: A, component: inverter, ac_capacity: " + "9" * 5000 + "}\n"
+                    "  - {product: B, component: inverter}\n")
+    result = CliRunner().invoke(main, ["classify", str(path), "--format", "jsonl", "-q"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["record"] for r in records] == ["error", "decision"]
+    assert "above ac_capacity's maximum" in records[0]["error"]["message"]

@@ -104,6 +104,19 @@ def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Any:
         return text
 
 
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """An integer; one longer than Python converts from text (4,300 digits) as an exact decimal,
+    for the range checks to refuse with the fact's bound rather than a crash."""
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:
+        text = str(node.value).replace("_", "")
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            return text
+
+
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
     """A date as a date; an impossible one (2023-02-30) stays text, for the checks to report."""
     try:
@@ -116,6 +129,7 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def load_yaml(path: Path | str, display: str | None = None, text: str | None = None
