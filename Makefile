@@ -14,7 +14,7 @@ FIND_PYTHON = for p in $(PYTHON) python3.12 python3.11 python3.10 python3 \
 	     $$p -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] < (3, 13)))' 2>/dev/null; then \
 	    echo $$p; break; fi; done
 
-.PHONY: demo test docs browser bench validate lint clean
+.PHONY: demo test docs browser bench fuzz validate lint clean
 
 $(STAMP): pyproject.toml
 	@py="$$($(FIND_PYTHON))"; \
@@ -73,6 +73,10 @@ validate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/classify_bench.py
+
+# The long fuzz run: 10,000 catalog rows, 2,000 ledger rows, 1,000 rule mutations (tests/test_fuzz.py's generators).
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine tests bench

@@ -63,7 +63,15 @@ def _load(rules_dir: Path | None):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ampc")
 def main() -> None:
-    """ampc: does a product qualify for the 45X credit (Form 7207), on which line, and why."""
+    """ampc: does a product qualify for the 45X credit (Form 7207), on which line, and why.
+
+    \b
+    Exit status, every command:
+      0  every row decided (validate: the rule set has no problem)
+      1  some rows were errors, each listed with its row and fix; the rest decided
+         (validate: the problems, each at file:line)
+      2  the input or the rules could not be used at all, or the command line is wrong
+    """
 
 
 def columns_options(command):
