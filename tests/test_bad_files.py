@@ -207,3 +207,50 @@ def test_credit_output_into_a_missing_directory_is_refused_before_computing(tmp_
                  "--format", fmt, "-o", output)
     assert result.exit_code == 2  # refused for -o before the missing ledger is even looked at
     assert f"error: {output}: cannot be written" in result.stderr and "no-such-ledger" not in result.stderr
+
+
+def test_a_workbook_value_beyond_the_header_is_an_error_for_its_row(tmp_path):
+    """A cell past the header's last column belongs to no fact: an error for its row, with or without
+    --strict; the rows around it are decided."""
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["product", "description", "component"])
+    sheet.append(["A", "one", "inverter"])
+    sheet.append(["B", "two", "inverter", None, "surplus"])
+    sheet.append(["C", "three", "inverter"])
+    book.save(tmp_path / "c.xlsx")
+    for extra in ((), ("--strict",)):
+        records, errors, result = classify(tmp_path / "c.xlsx", *extra)
+        assert result.exit_code == 1 and len(records) == 3 and decided(records) == ["A", "C"], result.output
+        assert errors["B"]["where"] == f"{tmp_path / 'c.xlsx'} row 3"
+        assert errors["B"]["message"] == "has a value in column 5 ('surplus'), which has no header"
+        assert errors["B"]["fix"] == "give the column a header, or clear the cell"
+
+
+def test_a_csv_value_under_an_empty_header_cell_is_an_error_for_its_row(tmp_path):
+    path = written(tmp_path, "c.csv", b"product,description,component,,\nA,one,inverter,,\nB,two,inverter,,x\n")
+    records, errors, result = classify(path)
+    assert result.exit_code == 1 and decided(records) == ["A"], result.output
+    assert errors["B"]["message"] == "has a value in column 5 ('x'), which has no header"
+
+
+@pytest.mark.parametrize("header", ["purity [%]", "purity (%)", "Purity [percent]"])
+def test_a_percent_in_the_header_is_the_unit_of_its_column(tmp_path, header):
+    """'purity [%]': a bare number under it is a percent, and a value that gives its unit again is
+    refused as giving the unit twice; the header without brackets names the same fact."""
+    rows = b"A,critical_mineral,lithium,yes,99.9\nB,critical_mineral,lithium,yes,99.9 %\n"
+    path = written(tmp_path, "c.csv", f"product,component,mineral,converted,{header}\n".encode() + rows)
+    records, errors, result = classify(path, "--detail", "full")
+    assert decided(records) == ["A"], result.output
+    assert records[0]["facts"]["purity"] == {"type": "quantity", "value": "99.9", "unit": "%"}, records[0]
+    assert errors["B"]["key"] == "purity" and "carries a unit and so does its column header" in errors["B"]["message"]
+
+
+def test_an_empty_cell_of_a_computed_facts_column_gives_nothing(tmp_path):
+    """A column for a computed fact is refused for the rows that fill it; an empty cell gives nothing."""
+    path = written(tmp_path, "c.csv", b"product,component,secondary_component_us_primary_share\nA,inverter,50 %\n"
+                    b"B,inverter,\n")
+    records, errors, result = classify(path)
+    assert decided(records) == ["B"], result.output
+    assert "computed from other facts" in errors["A"]["message"]

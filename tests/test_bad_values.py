@@ -386,6 +386,37 @@ def test_apparent_power_is_refused_for_every_real_power_fact(tmp_path):
     assert errors["P3"]["fix"] == "give the value in kW (or another multiple of W), not in kVA"
 
 
+def test_apparent_power_written_as_volts_times_amperes_is_refused(tmp_path):
+    """V*A is the volt-ampere by another spelling: refused as kVA is; V/A (an ohm) is not a power at all."""
+    written = [("ac_capacity", "125 V*A", INVERTER), ("ac_capacity", "125 kV*A", INVERTER),
+               ("ac_capacity", "125 kV A", INVERTER), ("rated_capacity", "12 kV*A*h", BATTERY)]
+    rows = [INVERTER, {**INVERTER, "ac_capacity": "125000 W"}] + [{**base, key: v} for key, v, base in written] + [
+        {**INVERTER, "ac_capacity": "125 V/A"}]
+    decisions, errors = classify(catalog(tmp_path, rows), len(rows))
+    assert set(decisions) == {"P0", "P1"}
+    assert decisions["P1"]["line"] == decisions["P0"]["line"] == "3c"
+    for n, (key, value, _) in enumerate(written, start=2):
+        assert_error(errors[f"P{n}"], key, f"'{value.split(' ', 1)[1]}' is apparent power (volt-amperes)")
+    assert_error(errors["P6"], "ac_capacity", "'V/A' measures electric resistance, not power (W)")
+
+
+@pytest.mark.parametrize("value", ["5 W/0", "5 (W", "5 W/", "5 **", "5 kW)"])
+def test_a_unit_that_cannot_be_parsed_is_an_error_for_its_row(tmp_path, value):
+    rows = [INVERTER, {**INVERTER, "ac_capacity": value}]
+    decisions, errors = classify(catalog(tmp_path, rows), len(rows))
+    assert set(decisions) == {"P0"}
+    assert_error(errors["P1"], "ac_capacity", f"unknown unit '{value.split(' ', 1)[1]}'", fix=("kW",))
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u2060", "\ufeff", "\u00a0"])
+def test_an_invisible_character_in_a_quantity_is_no_part_of_it(tmp_path, invisible):
+    rows = [INVERTER, {**INVERTER, "ac_capacity": f"{invisible}100{invisible} kW"},
+            {**INVERTER, "ac_capacity": f"100 kW{invisible}"}]
+    decisions, errors = classify(catalog(tmp_path, rows), len(rows))
+    assert not errors
+    assert {p: d["line"] for p, d in decisions.items()} == {"P0": "3c", "P1": "3c", "P2": "3c"}
+
+
 def test_apparent_power_in_the_ledger_is_refused_for_a_turbine_capacity(tmp_path):
     blade = {"facility": "PLANT-A", "product": "BLADE-6MW", "units": "3", "sale_date": "2025-06-01"}
     data, errors, computed = credit(tmp_path, [{**blade, "turbine_capacity": "6 MW"},

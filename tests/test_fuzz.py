@@ -45,44 +45,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CREDIT_CATALOG = ROOT / "examples" / "credit" / "catalog.yaml"
 FORMATS = ("csv", "xlsx", "json", "jsonl", "yaml")
 
-# Defect kinds that fail today because another engineer's fix is in progress: left out of the
-# generated batches, each tested apart (test_known_defect_kind and the like) as a strict xfail.
-# Fixed by 8bf31f3 and so generated again: negative quantities, decimal commas, kVA/MVA/VA for a
-# power fact, NaN/Infinity in JSON, YAML datetimes, JSON integers as dates, short CSV rows, non-UTF-8
-# bytes in a CSV row, huge numbers in the ledger, emptied rules and definitions files.
-KNOWN = {
-    "m_empty_ruleset": "an emptied rules/ruleset.yaml is not reported at rules/ruleset.yaml: the other files' "
-                       "rules are reported instead ('names unknown stage'); every other emptied file is "
-                       "(fix in progress: empty rules files)",
-}
-# Defect kinds that fail today because of a bug this suite found (not in the list of fixes in
-# progress): left out of the batches and tested apart as strict xfails too, reported to the lead.
-# Found and since fixed by 8bf31f3 (generated again): 29- to 40-digit numbers rounded to 28 digits,
-# '1e999999 kW' (decimal.Overflow), a huge input of a computed fact (InvalidOperation), a NUL in a
-# YAML catalog or rule file (ReaderError), a non-UTF-8 byte in one JSON line (file refused whole),
-# '1e999992 %' taking 40 s a row.
-NEW = {
-    "q_va_product": "NEW: apparent power written as a product of units, '5 V*A' or '5 kV*A', is read as watts "
-                    "for a power fact (the refusal of volt_ampere matches the unit's name, not V times A)",
-    "q_zero_division": "NEW: '5 W/0' crashes reading the catalog (decimal.DivisionByZero in units.check_unit)",
-    "q_unit_syntax": "NEW: a unit pint cannot parse crashes reading the catalog: '5 (W' (tokenize.TokenError), "
-                     "'5 W/', '5 **' and a header 'ac_capacity [W/]' (AssertionError): units.check_unit catches "
-                     "neither (nor q_zero_division's DivisionByZero, nor q_invisible's AssertionError)",
-    "q_invisible": "NEW: an invisible character after a number crashes reading the catalog: unit_area "
-                   "'4914\\u200b' (AssertionError in pint's parser, not caught by units.check_unit)",
-    "r_percent_header": "NEW: a column header's unit '%' is dropped ('purity [%]' reads as 'purity'): its bare "
-                        "values are refused, and '5 %' under it is not refused as a unit given twice",
-    "r_extra_cells_xlsx": "NEW: XLSX cells beyond the header are dropped without a word, even with --strict "
-                          "(CSV: an error for the row)",
-    "m_unit_syntax": "NEW: a `unit:` in a rule file that pint cannot parse crashes `ampc validate`: 'USD/W/' or "
-                     "'**' (AssertionError), '(W' (tokenize.TokenError), 'W/0' (DivisionByZero), and `unit: USD/W` "
-                     "replaced by {zzq: 1} in rules/credit/amounts.yaml; the root cause of q_unit_syntax",
-    "m_unhashable": "NEW: a mapping or list where a rule file has a word crashes `ampc validate` with a TypeError "
-                    "(unhashable type: 'Located'): `role: {}` of a fact or ledger column (rules/build.py _role), "
-                    "`fact: []` in the minerals table's rule (rules/expand.py, the conditions by fact)",
-    "r_computed_column": "NEW: a column of a computed fact in a CSV or XLSX makes every row an error, even a "
-                         "row whose cell is empty (column_problem reads the keys of the row, not its values)",
-}
+# Defect kinds that fail today because a fix is in progress (KNOWN) or because of a bug this suite
+# found (NEW): left out of the generated batches, each tested apart (test_known_defect_kind and the
+# like) as a strict xfail with a minimal reproduction, until its fix lands and it is removed from here.
+KNOWN: dict[str, str] = {}
+NEW: dict[str, str] = {}
 SKIP = set(KNOWN) | set(NEW)
 
 COUNTS: Counter = Counter()  # what this session generated, printed by test_zz_counts
@@ -214,7 +181,6 @@ def bad_value(rnd, fact, fmt: str, kind: str, header_unit: str = "") -> Any:
         return rnd.choice(HTML)
     if kind == "x_long":
         return m + " " + "".join(rnd.choice(string.ascii_letters) for _ in range(rnd.randint(200, 3000)))
-    # kinds that fail today (KNOWN, NEW): generated only where asked for
     if kind == "q_negative":
         return f"-{m} {unit_of(fact)}" if not fact.bare_number or rnd.random() < 0.5 else (
             Raw(f"-{m}") if native else f"-{m}")
@@ -298,10 +264,10 @@ def make_batch(rnd, ruleset, fmt: str, size: int, kinds: list[str], p_defect: fl
     """`size` rows in `fmt`, each valid or with one defect of a kind drawn from `kinds`."""
     facts = pool(ruleset)
     quantities = [f for f in facts if f.type == "quantity"]
-    # a unit in the column header: '%' is written 'percent' there (NEW r_percent_header)
-    units = {f.name: "percent" if f.unit in ("%", "percent") else f.unit
+    # a unit in the column header; a percent written '%' or 'percent' there
+    units = {f.name: rnd.choice(["%", "percent"]) if f.unit in ("%", "percent") else f.unit
              for f in rnd.sample(quantities, rnd.randint(0, 3))}
-    if "r_percent_header" in kinds and fmt in ("csv", "xlsx") and rnd.random() < 0.5:  # NEW r_percent_header
+    if "r_percent_header" in kinds and fmt in ("csv", "xlsx") and rnd.random() < 0.5:
         units[next(f.name for f in quantities if f.unit == "%")] = "%"
     batch = Batch(fmt, [], units)
     derived = [f.name for f in ruleset.facts.values() if f.derived]
@@ -317,10 +283,7 @@ def make_batch(rnd, ruleset, fmt: str, size: int, kinds: list[str], p_defect: fl
                                                     'quote " and, comma'])
         if rnd.random() < 0.1:
             row.cells["as_of"] = (dt.date(2024, 1, 1) + dt.timedelta(days=rnd.randint(0, 900))).isoformat()
-        percent = next((n for n, u in units.items() if u == "%"), None)
-        if percent and key_for(percent, batch) in row.cells:  # NEW r_percent_header, and nothing else
-            row.kind, row.fact = "r_percent_header", percent
-        elif rnd.random() < p_defect:
+        if rnd.random() < p_defect:
             defect(rnd, row, batch, rnd.choice(kinds), facts, derived, computed, ruleset)
         batch.rows.append(row)
     if fmt in ("csv", "xlsx"):
@@ -348,8 +311,8 @@ def defect(rnd, row: GenRow, batch: Batch, kind: str, facts, derived, computed, 
         row.kind, row.fact, row.expect = kind, "capacity_to_power_ratio", "either"
         return
     if kind.startswith(("b_", "e_", "s_", "d_", "x_", "q_")):
-        candidates = [f for f in facts if batch.header_units.get(f.name) != "%"  # NEW r_percent_header
-                      and bad_value(rnd, f, fmt, kind, batch.header_units.get(f.name, "")) is not None]
+        candidates = [f for f in facts
+                      if bad_value(rnd, f, fmt, kind, batch.header_units.get(f.name, "")) is not None]
         if kind == "d_yaml_datetime" and fmt == "yaml" or kind == "d_native_int_date" and native:
             candidates = [f for f in facts if f.type == "date"]
         if not candidates:
@@ -434,14 +397,15 @@ def either(rnd, row: GenRow, batch: Batch, kind: str, facts, ruleset) -> None:
     read as the value it stands for."""
     from ampc.io.values import normalize_value
     if kind == "v_invisible":
-        fact = rnd.choice([f for f in facts if f.type in ("bool", "enum", "set", "date")])  # quantity: NEW
+        fact = rnd.choice([f for f in facts if f.type in ("bool", "enum", "set", "date")
+                           or f.type == "quantity" and f.name not in batch.header_units])
         value = valid_value(rnd, fact, "csv")
         written = rnd.choice(INVISIBLE) + str(value) + rnd.choice(INVISIBLE)
         row.cells[fact.name] = written
-    elif kind == "v_huge_exponent":  # not an input of a computed fact: NEW q_huge_computed
+    elif kind == "v_huge_exponent":  # not an input of a computed fact: q_huge_computed is that
         fact = rnd.choice([f for f in facts if f.type == "quantity" and f.name not in batch.header_units
                            and f.name not in computed_inputs(ruleset)])
-        value = rnd.choice(["1e400", "1E+400", "1e-30", "12e300"]) + " " + unit_of(fact)  # 29+ digits: NEW
+        value = rnd.choice(["1e400", "1E+400", "1e-30", "12e300"]) + " " + unit_of(fact)
         row.cells[fact.name] = value
         row.check = (fact.name, Decimal(value.split()[0]))
     elif kind == "v_datetime_text":
@@ -761,7 +725,6 @@ def test_known_defect_kind(kind, env, tmp_path):
     assert_none(failures)
 
 
-@pytest.mark.xfail(strict=True, reason=NEW["r_computed_column"])
 def test_a_computed_column_in_a_table_refuses_only_the_rows_that_fill_it(ruleset, env, tmp_path):
     """A column for a computed fact (not given instead of its inputs) is refused for the rows that
     fill it; a row whose cell is empty does not give it."""
@@ -1048,8 +1011,8 @@ JUNK = ["-1", "1e400", ".nan", "'<b>x</b>'", "2025-02-30", "~", "yes", "[]", "{}
 MUTATION_KINDS = ["m_delete_required", "m_delete", "m_type", "m_junk", "m_unit_swap", "m_garbage", "m_garbage_any",
                   "m_bad_bytes", "m_nul", "m_truncate", "m_duplicate_key", "m_unknown_key", "m_swap_values",
                   "m_empty", "m_empty_ruleset", "m_unhashable", "m_unit_syntax"]
-UNHASHABLE = {"role", "fact"}  # keys whose value a mapping or list crashes today: NEW m_unhashable
-UNIT_KEYS = {"unit"}  # keys whose value pint may fail to parse, crashing today: NEW m_unit_syntax
+UNHASHABLE = {"role", "fact"}  # keys that a word belongs to, looked up as such: m_unhashable gives a mapping or list
+UNIT_KEYS = {"unit"}  # keys whose value is parsed as a unit: m_unit_syntax gives text that is not one
 
 
 def file_kind(rel: str) -> str:
@@ -1134,10 +1097,10 @@ def _replace_value(f: RuleFile, e: Entry, text: str) -> bytes:
 
 def mutate(rnd, files: list[RuleFile], kind: str) -> Mutation | None:
     """One mutation of the kind in a file drawn at random; None where the file offers no place for it."""
-    f = rnd.choice(files)
+    f = rnd.choice(files) if kind != "m_empty_ruleset" else next(x for x in files if x.rel == "rules/ruleset.yaml")
     lines, at = list(f.lines), f"{f.rel}"
     block = [e for e in f.entries if e.block]
-    if kind in ("m_empty", "m_empty_ruleset"):  # the rule set's own file apart: KNOWN m_empty_ruleset
+    if kind in ("m_empty", "m_empty_ruleset"):  # the rule set's own file, and every other file
         if (f.rel == "rules/ruleset.yaml") != (kind == "m_empty_ruleset"):
             return None
         return Mutation(f.rel, kind, rnd.choice([b"", b"\n\n", b"# nothing left\n"]), True, f"{at}: emptied")
@@ -1186,8 +1149,6 @@ def mutate(rnd, files: list[RuleFile], kind: str) -> Mutation | None:
             choices = [e for e in choices if e.key.value in UNHASHABLE and isinstance(e.value, yaml.ScalarNode)]
         if kind == "m_unit_syntax":
             choices = [e for e in choices if e.key.value in UNIT_KEYS and isinstance(e.value, yaml.ScalarNode)]
-        if kind in ("m_type", "m_junk"):  # a unit pint cannot parse: NEW m_unit_syntax
-            choices = [e for e in choices if e.key.value not in UNIT_KEYS]
         if not choices:
             return None
         e = rnd.choice(choices)
@@ -1199,8 +1160,8 @@ def mutate(rnd, files: list[RuleFile], kind: str) -> Mutation | None:
             text = rnd.choice(["'USD/W/'", "'**'", "'(W'", "W/0"])
         elif kind == "m_unit_swap":
             text = "V" if e.value.value == "kg" else "kg"
-        else:  # a mapping or list for a role or a fact: NEW m_unhashable
-            text = rnd.choice([j for j in JUNK if e.key.value not in UNHASHABLE or j not in ("{}", "[]")])
+        else:
+            text = rnd.choice(JUNK)
         return Mutation(f.rel, kind, _replace_value(f, e, text), kind != "m_junk",
                         f"{at}:{e.key.start_mark.line + 1}: {e.key.value}: {_scalar(e.value)} -> {text}")
     if kind in ("m_duplicate_key", "m_unknown_key"):
@@ -1217,8 +1178,7 @@ def mutate(rnd, files: list[RuleFile], kind: str) -> Mutation | None:
         lines.insert(n + 1, added)
         return Mutation(f.rel, kind, _join(lines), True, f"{at}:{n + 2}: added {added.strip()!r}")
     if kind == "m_swap_values":
-        choices = [e for e in block if _single_line(e) and isinstance(e.value, yaml.ScalarNode)
-                   and e.key.value not in UNIT_KEYS]  # NEW m_unit_syntax
+        choices = [e for e in block if _single_line(e) and isinstance(e.value, yaml.ScalarNode)]
         if len(choices) < 2:
             return None
         a, b = rnd.sample(choices, 2)

@@ -443,3 +443,42 @@ def test_binary_garbage_in_a_rules_file_is_reported_at_its_line(tree, garbage, w
     assert "Traceback" not in result.stdout + result.stderr
     assert f"{path}:{at + 1}: {words}" in result.stdout, result.stdout
     assert "fix: remove the stray bytes at that line" in result.stdout
+
+
+@pytest.mark.parametrize("unit", ["USD/W/", "**", "(W", "W/0"])
+def test_a_unit_that_cannot_be_parsed_is_reported_at_its_line_once(tree, unit):
+    """A parameter's unit that is not one is a problem at its line, and the credit line that uses
+    the parameter is not reported again for the unit it lacks."""
+    path = "rules/credit/amounts.yaml"
+    line = _rewrite(tree, path, r"(  credit\.rate\.1a:\n(?:    .*\n)*?    unit: )USD/W", rf"\g<1>'{unit}'")
+    result = _cli_validate(tree)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert (f"{path}:{line}: parameter 'credit.rate.1a': unknown unit '{unit}'\n"
+            "    fix: use a unit such as") in result.stdout, result.stdout
+    assert "1 problem(s)" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("path, pattern, repl, words, anchor", [
+    ("definitions/facts/common.yaml", r"^    role: kind$", "    role: {}", ["role"], "role: {}"),
+    ("definitions/ledger.yaml", r"^    role: (\w+)$", "    role: [a]", ["role"], "role: [a]"),
+    ("rules/part_ii/line_06_critical_minerals.yaml", r"^        - fact: mineral$", "        - fact: []",
+     ["fact"], "fact: []"),
+])
+def test_a_mapping_or_list_where_a_word_belongs_is_reported_at_its_line(tree, path, pattern, repl, words, anchor):
+    _assert_reported_at_its_line(tree, path, pattern, repl, words, anchor)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# nothing left\n"])
+def test_an_emptied_ruleset_file_is_the_one_problem_reported(tree, text):
+    (tree / "rules" / "ruleset.yaml").write_text(text, encoding="utf-8")
+    result = _cli_validate(tree)
+    assert result.returncode == 1, result.stdout
+    assert result.stdout.startswith("rules/ruleset.yaml: the file is empty: it must give the rule set's name, "
+                                    "stages and requires\n    fix: restore rules/ruleset.yaml"), result.stdout
+    assert "1 problem(s)" in result.stdout, result.stdout
+
+
+def test_a_refusal_made_of_an_unknown_unit_is_reported(tree):
+    _assert_reported_at_its_line(tree, "definitions/units.yaml", r"made_of: \[volt, ampere\]",
+                                 "made_of: [volt, amperezz]", ["refusal of 'volt_ampere'", "unknown unit 'amperezz'"],
+                                 "made_of:")

@@ -322,7 +322,7 @@ class _Outcome:
         if not held:
             if pending:
                 return dict(outcome=R.UNDETERMINED, missing=_missing(pending), decided_by=_ids(pending),
-                            possible_lines=tuple(r.rule.line for r in pending),
+                            possible_lines=_lines(r.rule for r in pending),
                             reason=R.Reason("line_undetermined", _ids(pending), self.family))
             near = relevant(rrs)
             return dict(outcome=R.REJECTED, decided_by=_ids(near), reason=R.Reason("no_line", _ids(near), self.family))
@@ -330,7 +330,7 @@ class _Outcome:
         order = self.rs.order_for(self.family)
         if won is None:
             self.flags.append(R.Flag("undeclared_overlap", _ids(held)))
-            return dict(outcome=R.UNDETERMINED, possible_lines=tuple(r.rule.line for r in held),
+            return dict(outcome=R.UNDETERMINED, possible_lines=_lines(r.rule for r in held),
                         decided_by=_ids(held), reason=R.Reason("no_precedence", _ids(held), self.family))
         winner = self.rs.rule(won)
         if len(held) > 1:
@@ -340,7 +340,7 @@ class _Outcome:
         before = [r for r in pending if self.decider.rank(self.family, r.rule.id) < self.decider.rank(self.family, won)]
         if before:
             return dict(outcome=R.UNDETERMINED, missing=_missing(before), decided_by=_ids(before),
-                        possible_lines=tuple([r.rule.line for r in before] + [winner.line]),
+                        possible_lines=_lines([*(r.rule for r in before), winner]),
                         reason=R.Reason("precedence_pending", _ids(before), self.family, won))
         self.line = winner.line
         self.decided_by = (won,)
@@ -373,6 +373,11 @@ def relevant(rrs: list[RuleResult]) -> list[RuleResult]:
 
 def _ids(results: list[RuleResult]) -> tuple[str, ...]:
     return tuple(r.rule.id for r in results)
+
+
+def _lines(rules) -> tuple[str, ...]:
+    """The lines the rules conclude, each once (two rules of one line, its two paths, name it once)."""
+    return tuple(dict.fromkeys(rule.line for rule in rules))
 
 
 def _missing(results: list[RuleResult]) -> tuple[str, ...]:

@@ -119,9 +119,12 @@ def _located(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
 
 
 def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
-    """The first key of the row that is not a fact a catalog may give, as the row's problem."""
+    """The first key of the row that is not a fact a catalog may give, as the row's problem. A key
+    with no value (an empty cell of a column the other rows fill, a JSON null) gives nothing."""
     known = [n for n, f in vocabulary.items() if not f.derived]
-    for key in row.raw:
+    for key, value in row.raw.items():
+        if value is None or isinstance(value, str) and not clean(value):
+            continue
         fact = vocabulary.get(key)
         if fact is None:
             return Problem(row.where, f"unknown column or key '{key}'"
@@ -183,6 +186,8 @@ def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[A
         elif len(cells) > len(parsed):
             row.problem = Problem(where, f"has {len(cells)} cells but the header has {len(parsed)} columns",
                                   "remove the extra cells, or quote values that contain commas")
+        if row.problem is None:
+            row.problem = _headless(where, header, cells)
         if columns.strict and row.problem is None:
             for (f, _), name, cell in zip(parsed, header, cells):
                 if f is None and cell not in (None, "") and name not in (None, ""):
@@ -191,6 +196,16 @@ def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[A
         _reserved(row, values, f"(row {number})")
         row.raw = {k: v for k, v in values.items() if k not in RESERVED}
         yield row
+
+
+def _headless(where: str, header: list[Any], cells: list[Any]) -> Problem | None:
+    """A value under a column with no header (a workbook's cell past the header's last column, a CSV
+    cell under an empty header cell) belongs to no fact: an error for its row, never dropped unsaid."""
+    for index, (name, cell) in enumerate(zip(header, cells), start=1):
+        if (name is None or not str(name).strip()) and cell is not None and str(cell).strip():
+            return Problem(where, f"has a value in column {index} ({_clipped(cell)}), which has no header",
+                           "give the column a header, or clear the cell")
+    return None
 
 
 def _reserved(row: Row, values: dict, placeholder: str) -> None:

@@ -63,18 +63,24 @@ class Columns:
         """The name a header stands for and the unit it gives (''), or (None, '') when it names
         nothing known. A unit the header gives that is not a unit raises UnitError."""
         text = clean(str(header if header is not None else ""))
-        key = header_key(text)
-        found, unit = self.mapping.get(key) or self.index.get(key), ""
+        found, unit = self._lookup(text), ""
         match = _UNIT.match(text)
-        if not found and match:
-            found, unit = self.mapping.get(header_key(match.group(1))) or self.index.get(header_key(match.group(1))), \
-                match.group(2)
+        if match:
+            # "purity [%]" is purity in percent, though its key without the brackets is the bare name;
+            # a header whose whole text names another fact ("Capacity (AC)" as a label) keeps that fact
+            named = self._lookup(match.group(1))
+            if named and (not found or found == named):
+                found, unit = named, match.group(2)
         if not found:
             return None, ""
         name, unit = _with_unit(found, unit)
         if unit:
             check_unit(unit)
         return name, unit
+
+    def _lookup(self, text: str) -> str | None:
+        key = header_key(text)
+        return self.mapping.get(key) or self.index.get(key)
 
     def hint(self, header: Any) -> str:
         """' (did you mean X?)' for an unknown header, from the names and the words for them."""

@@ -189,8 +189,8 @@ def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> De
         value, unit = Decimal(raw), ""
     elif isinstance(raw, float):
         value, unit = Decimal(repr(raw)), ""
-    else:
-        value, unit = split_quantity(str(raw))
+    else:  # invisible characters (a zero-width space after the number) are no part of it
+        value, unit = split_quantity(clean(str(raw)))
     if not Decimal(value).is_finite():
         raise UnitError(f"{_shown(raw)} is not a finite number",
                         f"write a number with its unit, e.g. '125 {fact.unit}'")

@@ -55,6 +55,7 @@ class Build:
         self.sections: list[Section] = []
         self.stages: list[Stage] = []
         self.refusals: dict[str, Refusal] = {}
+        self.unit_refused: set[str] = set()  # parameters whose unit was reported: nothing more said of it
         self.glossary: dict = {}
         self.interpretations: dict[str, Interpretation] = {}
         self.credits: dict[str, CreditLine] = {}
@@ -78,8 +79,14 @@ def build(parsed: Parsed, sha256: str) -> tuple[RuleSet | None, list[Problem]]:
         elif doc.kind == "units":
             for unit, spec in _map(doc.data.get("refuse")).items():
                 if isinstance(spec, dict):
+                    for part in _list(spec.get("made_of")):
+                        try:
+                            check_unit(str(part))
+                        except UnitError as exc:
+                            c.add(spec, "made_of", f"refusal of '{unit}': {exc.message}", exc.fix)
                     b.refusals[str(unit)] = Refusal(str(unit), str(spec.get("instead_of", "")),
-                                                    _words(spec.get("reason")))
+                                                    _words(spec.get("reason")),
+                                                    tuple(str(u) for u in _list(spec.get("made_of"))))
         elif doc.kind in ("facilities", "form_lines"):
             continue  # the worksheet's own declarations, read by ampc/credit/filer.py (checked by their schemas)
         elif doc.kind == "interpretations":
@@ -202,7 +209,7 @@ def _range(c: Checker, spec: dict, what: str, unit: str) -> dict:
 
 def _role(c: Checker, spec: dict, what: str, roles: dict[str, str]) -> str:
     role = spec.get("role")
-    if role not in roles:
+    if not isinstance(role, str) or role not in roles:
         return ""  # none, or one the schema refused
     if spec["type"] != roles[role]:
         c.add(spec, "role", f"{what} has role '{role}', which needs a {roles[role]} fact, not {spec['type']}",
@@ -244,6 +251,7 @@ def _param(b: Build, c: Checker, parent: dict, pid: str, spec: Any) -> None:
             check_unit(unit)
         except UnitError as exc:
             c.add(spec, "unit", f"{what}: {exc.message}", exc.fix)
+            b.unit_refused.add(pid)
             unit = ""
     values: list[ParamValue] = []
     raw = _map(spec.get("values"))

@@ -330,7 +330,8 @@ class _Expansion:
             if amended:
                 _put(rule, AMENDED, _sequence(amended, row), row.line_of("irc"))
         conditions = [self.fill(c, values, template, "when") for c in template["when"]]
-        tested = {c.get("fact"): i for i, c in enumerate(conditions) if isinstance(c, dict)}
+        tested = {c["fact"]: i for i, c in enumerate(conditions)
+                  if isinstance(c, dict) and isinstance(c.get("fact"), str)}
         for source in (shared, row):
             for key, value in source.items():
                 if source is row and key in ROW_KEYS or source is shared and key in SHARED_KEYS:

@@ -47,6 +47,10 @@ def parse(root: Path) -> Parsed:
     ruleset = root / "rules" / RULESET_FILE
     if ruleset.is_file():
         _read(out, "ruleset", ruleset)
+        shown = _rel(root, ruleset)
+        if not out.docs and not any(p.where.split(":")[0] == shown for p in out.problems):
+            out.problems.append(Problem(shown, "the file is empty: it must give the rule set's name, stages and "
+                                        "requires", "restore rules/ruleset.yaml (name, stages, editions, requires)"))
     else:
         out.problems.append(Problem(_rel(root, ruleset), "missing",
                                     "create rules/ruleset.yaml with name and stages"))

@@ -77,7 +77,7 @@ def check(b: Build) -> None:
     b.rules = [replace(rule, when=_replace_cmps(rule.when, resolved),
                        review_if=_replace_cmps(rule.review_if, resolved) if rule.review_if else None)
                for rule in b.rules]
-    for rule in b.rules:
+    for rule in b.rules if stage_names else ():  # no stages at all: rules/ruleset.yaml is reported
         if rule.stage not in stage_names:
             b.problems.append(Problem(rule.where, f"rule '{rule.id}' names unknown stage '{rule.stage}'"
                                       f"{did_you_mean(rule.stage, stage_names)}",
@@ -264,7 +264,7 @@ def _credits(b: Build) -> None:
                       f"{did_you_mean(pid, b.params)}", "define it under 'parameters:' as {param: <id>}")
         base_unit = _base_unit(b, c, spec, credit)
         rate = b.params.get(credit.rate)
-        if rate and base_unit:
+        if rate and base_unit and credit.rate not in b.unit_refused:
             try:
                 if not compatible(str(check_unit(f"({rate.unit})*({base_unit})")), "USD"):
                     raise UnitError("", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Decimal, InvalidOperation, localcontext
@@ -27,6 +28,7 @@ class Refusal:
     unit: str
     instead_of: str
     reason: str
+    made_of: tuple[str, ...] = ()  # the units whose product it is (volt, ampere): V*A is refused as VA is
 
 
 # the decimal places every quantity is compared to exactly, in its unit: the computed facts are rounded
@@ -122,19 +124,34 @@ def check_unit(unit: str) -> pint.Unit:
     """The pint unit for a unit string, or a UnitError naming it."""
     try:
         return registry().Unit(_unit_text(unit))
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
-            AttributeError, TypeError) as exc:
-        raise UnitError(f"unknown unit '{unit}' ({exc})",
+    # pint's expression parser fails in several ways on text that is not a unit: its own errors, an
+    # AssertionError ('W/', '**'), tokenize.TokenError ('(W'), decimal.DivisionByZero ('W/0')
+    except (pint.errors.PintError, ValueError, AttributeError, TypeError, AssertionError, ArithmeticError,
+            tokenize.TokenError, SyntaxError, KeyError, IndexError) as exc:
+        detail = f" ({exc})" if isinstance(exc, pint.errors.UndefinedUnitError) else ""
+        raise UnitError(f"unknown unit '{unit}'{detail}",
                         "use a unit such as W, kW, MW, V, kWh, Wh/L, kg, m**2, cm**2 or percent")
 
 
-def _base_names(unit: pint.Unit) -> list[str]:
+def _base_powers(unit: pint.Unit) -> tuple[tuple[str, object], ...]:
+    """The unit's named units without their prefixes, with their powers: kV*A -> (volt, 1), (ampere, 1)."""
     reg = registry()
-    names = []
-    for name, _power in unit._units.items():
+    powers = []
+    for name, power in unit._units.items():
         _prefix, base, _suffix = reg.parse_unit_name(name)[0]
-        names.append(base)
-    return names
+        powers.append((base, power))
+    return tuple(powers)
+
+
+def _holds(powers: tuple[tuple[str, object], ...], refusal: Refusal) -> bool:
+    """Whether a unit holds the refused one: by its name (kVA), or as the product of the units it is
+    made of, each to the same power (V*A, kV*A, V*A*h; not V/A, not V alone)."""
+    named = dict(powers)
+    if refusal.unit in named:
+        return True
+    if not refusal.made_of or not all(part in named for part in refusal.made_of):
+        return False
+    return len({named[part] for part in refusal.made_of}) == 1
 
 
 def convert(magnitude: Decimal, unit: str, canonical: str,
@@ -142,11 +159,10 @@ def convert(magnitude: Decimal, unit: str, canonical: str,
     """Convert magnitude in unit to canonical, exactly (however many digits it has); refuse
     incompatible units, and a declared refusal wherever the conversion would otherwise read the
     refused unit as the canonical one (volt-amperes as watts, for every fact in W, kW, kWh, ...)."""
-    bases, factor, problem = _conversion(unit, canonical)
+    powers, factor, problem = _conversion(unit, canonical)
     if problem is None:
-        for base in bases:
-            refusal = (refusals or {}).get(base)
-            if refusal and base not in _conversion(canonical, canonical)[0]:
+        for refusal in (refusals or {}).values():
+            if _holds(powers, refusal) and not _holds(_conversion(canonical, canonical)[0], refusal):
                 raise UnitError(f"'{unit}' is {refusal.reason}", _refusal_fix(refusal, unit, canonical))
     if problem is not None:
         raise UnitError(*problem)
@@ -181,12 +197,13 @@ def _refusal_fix(refusal: Refusal, unit: str, canonical: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _conversion(unit: str, canonical: str) -> tuple[tuple[str, ...], Decimal | None, tuple[str, str] | None]:
-    """How one unit converts to another, worked out once: its base unit names (for refusals), the
+def _conversion(unit: str, canonical: str) -> tuple[tuple[tuple[str, object], ...], Decimal | None,
+                                                    tuple[str, str] | None]:
+    """How one unit converts to another, worked out once: its named units and powers (for refusals), the
     factor (None for a unit with an offset, converted by pint each time), or the problem (message, fix)."""
     given = check_unit(unit)
     target = check_unit(canonical)
-    bases = tuple(_base_names(given))
+    bases = _base_powers(given)
     reg = registry()
     try:
         with localcontext() as ctx:  # the same factor whatever the caller's precision
@@ -232,6 +249,8 @@ _DIMENSION_NAMES = {
     "[mass] * [length] ** 2 / [time] ** 3": "power",
     "[mass] * [length] ** 2 / [time] ** 2": "energy",
     "[mass] * [length] ** 2 / [time] ** 3 / [current]": "electric potential (voltage)",
+    "[mass] * [length] ** 2 / [time] ** 3 / [current] ** 2": "electric resistance",
+    "[current]": "electric current",
     "[mass]": "mass",
     "[length] ** 2": "area",
     "[length]": "length",
