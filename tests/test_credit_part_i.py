@@ -126,6 +126,38 @@ def test_a_bad_facilities_file_is_a_clear_error(tmp_path, content, words):
         assert w in result.output
 
 
+@pytest.mark.parametrize("name,content,words", [
+    ("f.yaml", "- {facility: PLANT-A, related_person_election: no, section_48c: no,\n"
+               "   placed_in_service: 2024-03-01 10:30:00}\n",
+     ["placed_in_service '2024-03-01 10:30:00' is a date and a time, not a date", "fix: write the date alone"]),
+    ("f.json", '[{"facility": "PLANT-A", "related_person_election": "no", "section_48c": "no", '
+               '"placed_in_service": 20240301}]',
+     ["placed_in_service 20240301 is a number, not a date", "fix: write the date as text, YYYY-MM-DD"]),
+    ("f.csv", "facility,related_person_election,section_48c,placed_in_service\nPLANT-A,no,no,2024-02-30\n",
+     ["row 2, placed_in_service", "'2024-02-30' is not a date", "(line 2)"]),
+], ids=["yaml timestamp", "json number", "impossible day"])
+def test_a_placed_in_service_date_that_is_not_a_day_is_refused(tmp_path, name, content, words):
+    """Line 2's date is a day, as every date of the catalog and the ledger: a timestamp or a number is
+    refused, never read as a day (the whole file: Part I cannot be filled without it)."""
+    path = write_facilities(tmp_path, content, name)
+    result = run("--facilities", path)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    for w in words:
+        assert w in result.output, result.output
+
+
+def test_a_placed_in_service_day_is_read_from_yaml_json_and_csv(tmp_path):
+    for name, content in (("f.yaml", "- {facility: PLANT-A, related_person_election: no, section_48c: no, "
+                                     "placed_in_service: 2024-03-01}\n"),
+                          ("f.json", '[{"facility": "PLANT-A", "related_person_election": "no", '
+                                     '"section_48c": "no", "placed_in_service": "2024-03-01"}]'),
+                          ("f.csv", "facility,related_person_election,section_48c,placed_in_service\n"
+                                    "PLANT-A,no,no,2024-03-01\n")):
+        data = as_json("--facilities", write_facilities(tmp_path, content, name))
+        fields = {f["field"]: f["value"] for f in data["worksheets"][0]["part_i"]["fields"]}
+        assert fields["placed_in_service"] == "2024-03-01", (name, fields)
+
+
 def test_a_facility_answering_yes_on_line_6_earns_no_credit_and_a_contradiction_is_an_error(tmp_path):
     """Line 6 "yes" feeds facility_48c_credit_taken (45X(c)(1)(B)) to products that do not state it;
     a product stating the other answer is an error for its sale, never settled silently."""

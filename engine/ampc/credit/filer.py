@@ -16,10 +16,11 @@ from typing import Any
 
 from ampc.credit.model import CreditRun, Worksheet, cents
 from ampc.errors import InputError, Problem, did_you_mean, written
-from ampc.io.values import FALSE, TRUE
+from ampc.io.values import FALSE, TRUE, as_date
 from ampc.records import record as R
 from ampc.rules.model import RuleSet
 from ampc.rules.parse import Doc
+from ampc.rules.units import UnitError
 from ampc.rules.validate import check_doc
 from ampc.rules.yamlio import load_yaml
 
@@ -262,7 +263,6 @@ def _fix(f: FieldDef) -> str:
 
 def _value(f: FieldDef, raw: Any, where: str) -> Any:
     """The value as the form takes it: text; yes/no as bool; a date, TIN or coordinate as its text."""
-    import datetime as dt
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     bad = InputError(Problem(f"{where}, {f.name}", f"{written(raw)} is not a valid {f.type.replace('_', '/')} "
@@ -274,13 +274,12 @@ def _value(f: FieldDef, raw: Any, where: str) -> Any:
         if text.lower() in TRUE | FALSE:
             return text.lower() in TRUE
         raise bad
-    if f.type == "date":
-        if isinstance(raw, dt.date):
-            return raw.isoformat()
+    if f.type == "date":  # a day, as every date of the catalog and ledger: no time of day, no number
         try:
-            return dt.date.fromisoformat(text).isoformat()
-        except ValueError:
-            raise bad from None
+            return as_date(raw).isoformat()
+        except UnitError as exc:
+            raise InputError(Problem(f"{where}, {f.name}", f"{f.name} {exc.message} (line {f.line or f.name})",
+                                     exc.fix, f.name)) from None
     if f.type == "enum":
         for v in f.values:
             if text.lower() == v.lower():
