@@ -484,5 +484,9 @@ def docs(out: Path | None, build: bool, as_of: dt.date | None, rules_dir: Path |
         sys.exit(EXIT_OK if build_site() == 0 else EXIT_FOUND)
 
 
+from ampc.analysis.commands import register  # noqa: E402  (the commands use main and rules above)
+
+register(main, rules)
+
 if __name__ == "__main__":
     main()
