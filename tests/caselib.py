@@ -1,40 +1,29 @@
-"""Load the YAML test cases under tests/cases/ and decide them through the one pipeline
-(engine/ampc/decide/pipeline.py)."""
+"""The YAML test cases under tests/cases/, read and decided as `ampc test` does (ampc.analysis.cases),
+and a copy of the bundled rule set for a test to change."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ampc.analysis import cases as A
 from ampc.decide.decider import Decider
-from ampc.decide.pipeline import decide_mappings
 from ampc.records.record import Record
-from ampc.rules.yamlio import load_yaml
 
 CASES = Path(__file__).resolve().parent / "cases"
 
 
-def load_cases() -> list[tuple[str, dict, dict]]:
-    out = []
-    for path in sorted(CASES.rglob("*.yaml")):
-        data, problems = load_yaml(path)
-        assert not problems, problems
-        defaults = data.get("defaults", {})
-        for case in data["cases"]:
-            facts = dict(defaults.get("facts", {}))
-            facts.update(case.get("facts", {}))
-            case = dict(case, facts=facts, as_of=case.get("as_of", defaults.get("as_of")),
-                        file=str(path.relative_to(CASES.parent.parent)))
-            out.append((f"{path.relative_to(CASES)}: {case['name']}", case, data))
-    return out
-
-
-def case_item(case: dict) -> dict:
-    """The case as a YAML catalog entry: its name as the product id, its date, its facts."""
-    return {"product": case["name"], "as_of": case["as_of"], **case["facts"]}
+def load_cases() -> list[tuple[str, dict, None]]:
+    """The bundled cases, read as `ampc test` reads them (ampc.analysis.cases): (id, case, None)."""
+    cases, problems = A.load_cases(CASES)
+    assert not problems, [str(p) for p in problems]
+    return [(f"{Path(c.file).relative_to('tests/cases').as_posix()}: {c.name}",
+             {"name": c.name, "facts": c.facts, "as_of": c.as_of, "expect": c.expect, "file": c.file}, None)
+            for c in cases]
 
 
 def decide_case(decider: Decider, case: dict) -> Record:
-    return decide_mappings([case_item(case)], case.get("file", "case"), decider)[0]
+    return A.decide(A.Case(case["name"], case.get("file", "case"), 0, case["facts"], case.get("expect", {}),
+                           case.get("as_of")), decider)
 
 
 def copy_rule_set(dest: Path) -> Path:

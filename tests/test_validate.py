@@ -95,7 +95,7 @@ def test_the_shipped_json_schemas_are_valid_draft_2020_12_schemas():
     import jsonschema
 
     from ampc.rules import schema as S
-    for kind in (*S.KINDS, S.SHARED):
+    for kind in (*S.KINDS, *S.TEST_KINDS, S.SHARED):
         jsonschema.Draft202012Validator.check_schema(S.schema(kind))
 
 

@@ -14,6 +14,7 @@ from referencing.jsonschema import DRAFT202012
 
 # The kinds of file and their schemas; common.schema.json holds what they share.
 KINDS = ("ruleset", "rules", "facts", "ledger", "units", "glossary", "interpretations", "facilities", "form_lines")
+TEST_KINDS = ("cases",)  # files beside a rule set, not of it: the YAML test cases (`ampc test`)
 SHARED = "common"
 
 
@@ -32,7 +33,7 @@ def schema(kind: str) -> dict:
 def registry() -> Registry:
     """Every shipped schema under its file name, so that `common.schema.json#/$defs/date` resolves."""
     return Registry().with_resources(
-        (file_name(kind), DRAFT202012.create_resource(schema(kind))) for kind in (*KINDS, SHARED))
+        (file_name(kind), DRAFT202012.create_resource(schema(kind))) for kind in (*KINDS, *TEST_KINDS, SHARED))
 
 
 def _is_date(value: Any) -> bool:
