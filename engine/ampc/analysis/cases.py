@@ -319,8 +319,12 @@ def find_cases(root: Path, given: Path | None) -> Path:
               help="Run only the cases whose 'file: name' holds PATTERN (any case; repeatable: any of them).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--verbose", "-v", is_flag=True, help="List the cases that pass too.")
+@click.option("--boundaries", is_flag=True,
+              help="Also decide generated products at, one step inside and one step outside every comparison's "
+                   "threshold, and every is/one_of clause met and not met, in every edition of the rules; and "
+                   "report every clause that no test makes both true and false.")
 def test_command(root: Path | None, cases_dir: Path | None, patterns: tuple[str, ...], fmt: str,
-                 verbose: bool) -> None:
+                 verbose: bool, boundaries: bool) -> None:
     """Run the YAML test cases against the rule set in ROOT (default: the bundled one).
 
     Each case is decided as a one-row catalog, as `ampc classify` decides it; each difference from
@@ -343,14 +347,41 @@ def test_command(root: Path | None, cases_dir: Path | None, patterns: tuple[str,
         _fail(exc)
     with Decider(ruleset) as decider:
         result = run(where, decider, patterns)
+    generated = edition_boundaries(ruleset, where, patterns) if boundaries else []
     if not result.results and not result.problems:
         click.echo(f"no case matches {' or '.join(map(repr, patterns))} in {where}" if patterns
                    else f"no cases in {where}", err=True)
+    from ampc.analysis.boundaries import boundaries_json, render_boundaries
     if fmt == "json":
         click.echo(json.dumps({"rules": {"name": ruleset.name, "sha256": ruleset.sha256}, "cases_dir": str(where),
-                               **to_json(result)}, indent=2, default=str))
+                               **to_json(result),
+                               **({"boundaries": [boundaries_json(b) for b in generated]} if boundaries else {})},
+                              indent=2, default=str))
     else:
         click.echo(f"rules: {ruleset.name} (sha256 {ruleset.sha256[:12]}); cases: {where}", err=True)
         click.echo(render_text(result, verbose), nl=False)
-    sys.exit(EXIT_OK if result.ok else EXIT_FOUND)
+        for b in generated:
+            click.echo(render_boundaries(b), nl=False)
+    clean = all(not b.wrong and not b.coverage.uncovered() for b in generated)
+    sys.exit(EXIT_OK if result.ok and clean else EXIT_FOUND)
+
+
+def edition_boundaries(ruleset, where: Path, patterns: Iterable[str] = ()) -> list:
+    """The generated boundary products of the rule set as loaded and of each earlier edition of it
+    (the law as enacted by that edition's date), each from the cases decided under that edition."""
+    from ampc.analysis.boundaries import run_boundaries
+    from ampc.decide.decider import Decider
+    from ampc.rules.loader import edition
+    cases, _problems = load_cases(where, patterns)
+    out = []
+    sets = [(f"{ruleset.name} as loaded", ruleset)]
+    if ruleset.known_on is None:
+        for name, e in sorted(ruleset.editions.items(), key=lambda e: e[1].enacted_by or dt.date.max):
+            if e.enacted_by is not None:
+                sets.append((f"edition {name} (the law as enacted by {e.enacted_by})", edition(ruleset, e.enacted_by)))
+    for label, rules in sets:
+        with Decider(rules) as decider:
+            decided = [(case, decide(case, decider)) for case in cases]
+            out.append(run_boundaries(rules, decider, decided, label))
+    return out
 
