@@ -122,11 +122,24 @@ def _read(catalogs: tuple[Path, ...], ruleset, columns=None):
                    "or full (every rule's label, text, citation and every clause written out). The workbook's "
                    "Clauses sheet: compact lists the clauses that failed or are unknown, full every clause of "
                    "every candidate.")
+@click.option("--missing", "triage", is_flag=True,
+              help="After the records, the facts that would settle the undetermined products, ranked: for each, "
+                   "the products it alone settles (their only missing fact), the products listing it, their "
+                   "lines and examples; then the sets of facts products need together. A table on stderr (shown "
+                   "with --quiet too), or in --missing-out FILE. The records are the same with or without it.")
+@click.option("--missing-out", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write that triage to FILE instead of stderr: JSON (.json) or CSV (.csv), by the extension "
+                   "(implies --missing).")
+@click.option("--sales", metavar="LEDGER", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --missing: the sales ledger `ampc credit` reads; the triage adds, per fact and fact "
+                   "set, the credit the products' sales would earn if they qualified (a range where their "
+                   "possible lines differ).")
 @as_of_option
 @rules_option
 @columns_options
 def classify(catalogs: tuple[Path, ...], fmt: str | None, output: Path | None, jobs: int | None,
-             scheduler: str | None, quiet: bool, detail: str, as_of: dt.date | None, rules_dir: Path | None,
+             scheduler: str | None, quiet: bool, detail: str, triage: bool, missing_out: Path | None,
+             sales: Path | None, as_of: dt.date | None, rules_dir: Path | None,
              map_file: Path | None, strict: bool) -> None:
     """Decide every product of the CATALOGS (CSV, XLSX, JSON, JSONL or YAML files).
 
@@ -145,6 +158,8 @@ def classify(catalogs: tuple[Path, ...], fmt: str | None, output: Path | None, j
     except sheets.FormatError as exc:
         raise click.UsageError(str(exc)) from None
     ruleset = _load(rules_dir)
+    tally, triage_out = _triage(ruleset, triage or missing_out is not None, missing_out, sales, as_of, map_file,
+                                strict)
     small = SMALL if jobs is None else 0  # the default: workers only for a catalog worth starting them
     jobs = jobs or os.cpu_count() or 1
     try:
@@ -159,17 +174,21 @@ def classify(catalogs: tuple[Path, ...], fmt: str | None, output: Path | None, j
         if fmt == "json":
             handle.write("[")
         first = True
-        for data, is_error in decide_stream(stream(catalogs, ruleset, columns), ruleset, as_of, jobs, small=small,
+        rows = stream(catalogs, ruleset, columns)
+        for data, is_error in decide_stream(tally.watch(rows) if tally else rows, ruleset, as_of, jobs, small=small,
                                             detail="full" if fmt == "table" else detail, scheduler=scheduler):
             progress.count(is_error)
+            decoded = R.decode(data) if tally or fmt not in ("json", "jsonl") else None
+            if tally:
+                tally.add(decoded)
             if fmt == "jsonl":
                 handle.write(data.decode() + "\n")
             elif fmt == "json":
                 handle.write(("\n" if first else ",\n") + data.decode())
             elif sheet:
-                sheet.add(R.decode(data))
+                sheet.add(decoded)
             else:
-                table.append(R.decode(data))
+                table.append(decoded)
             first = False
         if fmt == "json":
             handle.write("\n]\n" if not first else "]\n")
@@ -190,7 +209,39 @@ def classify(catalogs: tuple[Path, ...], fmt: str | None, output: Path | None, j
         click.echo(text, nl=False)
     if not quiet:
         click.echo(progress.summary() + (f"; written to {output}" if output else ""), err=True)
+    if tally:
+        from ampc.analysis import missing
+        if triage_out:
+            with triage_out[0] as out:
+                missing.write(tally.result(), out, triage_out[1])
+            if not quiet:
+                click.echo(f"missing facts written to {missing_out}", err=True)
+        else:
+            click.echo("\n" + missing.text(tally.result()), err=True, nl=False)
     sys.exit(EXIT_FOUND if progress.errors else EXIT_OK)
+
+
+def _triage(ruleset, asked: bool, missing_out: Path | None, sales: Path | None, as_of: dt.date | None,
+            map_file: Path | None, strict: bool):
+    """classify --missing: the accumulator (None when not asked), with the ledger read if --sales names
+    one, and the --missing-out file opened with its format (None: the triage goes to stderr)."""
+    if not asked:
+        if sales:
+            raise click.UsageError("--sales gives the credit at stake of the --missing triage: add --missing")
+        return None, None
+    from ampc.analysis import missing
+    try:
+        out = missing.open_out(missing_out) if missing_out else None
+    except ValueError as exc:  # an extension naming no format
+        raise click.UsageError(str(exc)) from None
+    except InputError as exc:
+        _fail(exc)
+    try:
+        ledger = missing.Sales(sales, ruleset, as_of, _columns(ruleset, map_file, strict, ruleset.ledger,
+                                                               ("product",))) if sales else None
+    except InputError as exc:
+        _fail(exc)
+    return missing.Accumulator(ruleset, ledger), out
 
 
 @main.command()
