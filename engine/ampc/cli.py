@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import click
-from tabulate import tabulate
 
 from ampc import __version__
 from ampc.decide.decider import Decider
@@ -388,59 +387,58 @@ def _tax_year(text: str | None, year_end: int | None):
 
 @main.group()
 def rules() -> None:
-    """Work with rule sets: compare two editions or directories over a catalog."""
+    """Work with rule sets: compare two editions or directories (a changelog, or over a catalog), check them."""
 
 
 @rules.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.option("--catalog", "catalogs", multiple=True, required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="Catalog to run both rule sets over (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--catalog", "catalogs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Catalog to run both rule sets over (repeatable); without it, the changelog of the rule sets.")
+@click.option("--sales", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --catalog: a sales ledger; adds the credit at stake, each sale computed under both.")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "markdown", "json"]),
+              help="table (the same as text): without --catalog the changelog, with it the products that "
+                   "change and their explanation diff; markdown; json.  [default: text]")
 @as_of_option
-def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], fmt: str, as_of: dt.date | None) -> None:
-    """Every product whose outcome, line or credit changes between OLD and NEW.
+def rules_diff(old: str, new: str, catalogs: tuple[Path, ...], sales: Path | None, fmt: str | None,
+               as_of: dt.date | None) -> None:
+    """What changes between the rule sets OLD and NEW.
+
+    Without --catalog: the changelog, every rule, parameter, credit line, fact and precedence added,
+    removed or changed, with the old and new values (parameters dated, with their units), the period
+    each rule is in force and its citation. With --catalog: every product whose outcome, line or
+    credit changes, the rules and clauses whose verdict changed, and with --sales the credit at stake.
 
     OLD and NEW are each an edition of the bundled rules (see rules/ruleset.yaml: 2024-01, 2025-12;
     `current` names the latest),
     a date (the bundled rules as enacted by it), or a directory holding rules/ and definitions/.
+    Exit status: 0 compared (changes or none), 1 some catalog rows could not be compared, 2 a rule
+    set, catalog or ledger cannot be used.
     """
-    from ampc.analysis.diff import diff, resolve
-    from ampc.credit.worksheet import unit_credit_text
+    from ampc.analysis import changelog_render as show
+    from ampc.analysis.changelog import changelog
+    from ampc.analysis.diff import diff, resolve, stake
+    if sales and not catalogs:
+        click.echo("error: --sales needs --catalog: the catalog describes the products the sales name", err=True)
+        sys.exit(EXIT_INPUT)
     try:
         old_set, old_label = resolve(old)
         new_set, new_label = resolve(new)
+        if not catalogs:
+            log = changelog(old_set, new_set, (old_label, new_label))
+            click.echo({"json": show.to_json, "markdown": show.markdown}.get(fmt or "text", show.text)(log), nl=False)
+            sys.exit(EXIT_OK)
         report = diff(old_set, new_set, list(catalogs), as_of, (old_label, new_label))
+        at_stake = stake(old_set, new_set, list(catalogs), sales, as_of) if sales else None
     except InputError as exc:
         _fail(exc)
     except ValidationFailed as exc:
         click.echo(f"error: a rule set has problems:\n{exc}", err=True)
         sys.exit(EXIT_INPUT)
-    def side(s, ruleset) -> dict:
-        return {**R.to_builtins(s), "credit_text": unit_credit_text(s.outcome, s.credit, ruleset)}
-
-    if fmt == "json":
-        click.echo(json.dumps({"old": report.old_label, "new": report.new_label, "summary": report.counts(),
-                               "changes": [{"product": c.product, "changed": list(c.what),
-                                            "old": side(c.old, old_set), "new": side(c.new, new_set)}
-                                           for c in report.changes],
-                               "errors": [p.to_dict() for p in report.errors]}, indent=2))
-    else:
-        click.echo(f"old: {report.old_label}\nnew: {report.new_label}\n")
-        rows = []
-        for c in report.changes:
-            rows.append([c.product, ", ".join(c.what),
-                         f"{c.old.outcome} {c.old.line or ''}".strip(), f"{c.new.outcome} {c.new.line or ''}".strip(),
-                         unit_credit_text(c.old.outcome, c.old.credit, old_set),
-                         unit_credit_text(c.new.outcome, c.new.credit, new_set),
-                         ", ".join(c.old.decided_by) or "(no rule in force)",
-                         ", ".join(c.new.decided_by) or "(no rule in force)"])
-        click.echo(tabulate(rows, headers=["product", "changed", "old", "new", "old credit", "new credit",
-                                           "old: decided by", "new: decided by"]))
-        counts = report.counts()
-        detail = ", ".join(f"{counts[k]} {k}" for k in ("outcome", "line", "credit") if k in counts)
-        click.echo(f"\n{counts['compared']} products compared, {counts['changed']} changed"
-                   + (f" ({detail})" if detail else ""))
+    render = {"json": show.catalog_json, "markdown": show.catalog_markdown}.get(fmt or "table", show.catalog_text)
+    click.echo(render(report, old_set, new_set, at_stake), nl=fmt == "json")
+    if fmt != "json":
         for problem in report.errors:
             click.echo(f"error: {problem}", err=True)
     sys.exit(EXIT_FOUND if report.errors else EXIT_OK)
