@@ -7,6 +7,6 @@ import click
 
 def register(main: click.Group, rules: click.Group) -> None:
     from ampc.analysis.cases import test_command
-    from ampc.analysis.check import check_command
+    from ampc.analysis.check_render import check_command
     main.add_command(test_command)
     rules.add_command(check_command)

@@ -24,7 +24,8 @@ from ampc.rules.loader import load_ruleset
 from ampc.rules.model import RuleSet, When
 
 MANIFEST = ".generated"  # the files the last run wrote, so a renamed rules file leaves no stale page
-ASSETS = {"ampc.css": "assets/ampc.css"}  # copied from docs/templates/ as they are
+ASSETS = {"ampc.css": "assets/ampc.css"}
+CHECK_PAGE = "reference/overlaps-and-gaps.md"  # copied from docs/templates/ as they are
 GUIDES = (("auditors.md", "Reading a decision record (auditors)"), ("analysts.md", "Changing the rules (analysts)"))
 
 
@@ -152,6 +153,7 @@ def _render(ctx: Ctx, pages: list[Page], env: jinja2.Environment, root: Path, ou
         groups=facts.groups(ctx, root, fact_files), **common)
     files[coverage.PAGE] = env.get_template("coverage.md.j2").render(
         rows=coverage.rows(ctx, pages, exercised(cases_of, expect_of)), **common)
+    files[CHECK_PAGE] = env.get_template("rules_check.md.j2").render(body=_rules_check(ctx), **common)
     files[INTERPRETATIONS] = env.get_template("interpretations.md.j2").render(
         **interpretations.page_context(ctx, interpretations.open_readings(rs)))
     files[editions.CHANGES] = env.get_template("changes.md.j2").render(**editions.changes_context(ctx), **common)
@@ -165,7 +167,8 @@ def _render(ctx: Ctx, pages: list[Page], env: jinja2.Environment, root: Path, ou
     guides = [{title: name} for name, title in GUIDES if (docs / name).is_file()]
     nav: list = [{"Home": "index.md"}, *({c: entries} for c, entries in chapters.items())]
     nav.append({"Reference": [{"Interpretations": INTERPRETATIONS}, {"Fact vocabulary": "reference/facts.md"},
-                              {"Coverage": coverage.PAGE}, {"YAML sources": source_nav}]})
+                              {"Coverage": coverage.PAGE}, {"Overlaps and gaps": CHECK_PAGE},
+                              {"YAML sources": source_nav}]})
     nav.append({"Editions": edition_nav})
     if guides:
         nav.append({"Guides": guides})
@@ -176,6 +179,13 @@ def _render(ctx: Ctx, pages: list[Page], env: jinja2.Environment, root: Path, ou
         part_iv=part_iv.PAGE if part_iv_context else "", **common)
     written = _write(out, {path: tidy(text) if path.endswith(".md") else text for path, text in files.items()})
     return Site([(p.path, p.title, p.chapter) for p in pages], nav, written)
+
+
+def _rules_check(ctx: Ctx) -> str:
+    """The report of `ampc rules check` on the rule set, its witnesses decided by the engine."""
+    from ampc.analysis.check import check
+    from ampc.analysis.check_render import render_markdown
+    return render_markdown(check(ctx.rs), lambda rid: ctx.rule_link(rid, CHECK_PAGE))
 
 
 def _write(out: Path, files: dict[str, str]) -> list[str]:
