@@ -50,6 +50,10 @@ demo: $(STAMP)
 	-$(BIN)/ampc classify examples/catalog_in_words.csv --as-of 2025-06-30 -o build/decisions.xlsx
 	$(BIN)/ampc credit --catalog examples/credit/catalog.yaml --sales examples/credit/sales.csv --tax-year 2025 \
 	  -o build/worksheet.xlsx
+	@echo; echo "--- overlaps and gaps between the class rules of each kind, each with a witness product ---"
+	$(BIN)/ampc rules check | tail -n 4
+	@echo; echo "--- the web page and the HTTP API: start the server with ---"
+	@echo "    $(BIN)/ampc serve        # then open http://127.0.0.1:8000/ (API docs at /docs)"
 
 test: $(STAMP) browser
 	$(BIN)/ampc validate
@@ -61,12 +65,14 @@ test: $(STAMP) browser
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-# Headless Chromium for the site's browser test (tests/test_site.py), Debian's chromium package.
-# Installing it needs root (as in the CI container) or sudo: as another user, run
-# `sudo apt-get install -y chromium` once, or point AMPC_CHROMIUM at a Chromium or Chrome binary.
+# Headless Chromium for the browser tests (tests/test_site.py, tests/test_web_browser.py), Debian's
+# chromium and chromium-driver packages. Installing them needs root (as in the CI container) or sudo:
+# as another user, run `sudo apt-get install -y chromium chromium-driver` once, or point AMPC_CHROMIUM
+# at a Chromium or Chrome binary (and AMPC_CHROMEDRIVER at its driver).
 browser:
-	@command -v chromium >/dev/null 2>&1 || [ -n "$$AMPC_CHROMIUM" ] || \
-	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	@(command -v chromium >/dev/null 2>&1 || [ -n "$$AMPC_CHROMIUM" ]) && \
+	  (command -v chromedriver >/dev/null 2>&1 || [ -n "$$AMPC_CHROMEDRIVER" ]) || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
 
 validate: $(STAMP)
 	$(BIN)/ampc validate

@@ -20,11 +20,13 @@ def read_ledger(path: Path | str, ruleset: RuleSet) -> list[Row]:
     return list(iter_ledger(path, ruleset))
 
 
-def iter_ledger(path: Path | str, ruleset: RuleSet, columns: Columns | None = None) -> Iterator[Row]:
+def iter_ledger(path: Path | str, ruleset: RuleSet, columns: Columns | None = None,
+                shown: str | None = None) -> Iterator[Row]:
     """The sales one at a time, as read_ledger reads them (CSV, JSON lines and XLSX streamed). The
     file's own problems (missing, unknown format, no header) raise InputError when the first row is
-    asked for; a bad row carries its problem."""
-    for row in iter_rows(Path(path), "sales ledger", columns or Columns(ruleset.ledger, ("product",), strict=True)):
+    asked for; a bad row carries its problem. `shown`: the name rows are located by, if not the path."""
+    for row in iter_rows(Path(path), "sales ledger", columns or Columns(ruleset.ledger, ("product",), strict=True),
+                         shown):
         if row.problem is None:
             row.raw = {ruleset.column(PRODUCT): row.product, **row.raw}
             problem = column_problem(row, ruleset.ledger)

@@ -44,12 +44,14 @@ def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
     return list(iter_catalog(path, ruleset))
 
 
-def iter_catalog(path: Path | str, ruleset: RuleSet, columns: Columns | None = None) -> Iterator[Row]:
+def iter_catalog(path: Path | str, ruleset: RuleSet, columns: Columns | None = None,
+                 shown: str | None = None) -> Iterator[Row]:
     """The catalog's rows one at a time, each checked and normalized as it is read (a file that
     cannot be used at all raises InputError when the first row is asked for). `columns` says how
-    headers are read; without it an unknown column is an error for each row that fills it."""
+    headers are read; without it an unknown column is an error for each row that fills it. `shown`:
+    the name rows are located by, where it is not the path (an upload, by the name it was sent as)."""
     columns = columns or Columns(ruleset.facts, strict=True)
-    return prepare_iter(iter_rows(Path(path), "catalog", columns), ruleset)
+    return prepare_iter(iter_rows(Path(path), "catalog", columns, shown), ruleset)
 
 
 def prepare(rows: list[Row], ruleset: RuleSet) -> list[Row]:
@@ -88,7 +90,7 @@ def read_rows(path: Path, what: str, columns: Columns) -> list[Row]:
     return list(iter_rows(path, what, columns))
 
 
-def iter_rows(path: Path, what: str, columns: Columns) -> Iterator[Row]:
+def iter_rows(path: Path, what: str, columns: Columns, shown: str | None = None) -> Iterator[Row]:
     """The rows of the file one at a time: CSV, JSON lines and XLSX (read-only) are streamed, JSON
     and YAML read whole. The file's own problems (missing, unknown format) raise here, at once."""
     if not path.is_file():
@@ -105,15 +107,15 @@ def iter_rows(path: Path, what: str, columns: Columns) -> Iterator[Row]:
     else:
         raise InputError(Problem(str(path), f"unknown {what} format '{suffix}'",
                                  "give a .csv, .xlsx, .json, .jsonl, .yaml or .yml file"))
-    return _located(path, rows)
+    return _located(shown or str(path), rows)
 
 
-def _located(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
+def _located(name: str, rows: Iterator[Row]) -> Iterator[Row]:
     for row in rows:
-        row.file = str(path)
-        row.where = f"{path} {row.where}"
+        row.file = name
+        row.where = f"{name} {row.where}"
         if row.problem is not None:
-            row.problem = Problem(f"{path} {row.problem.where}", row.problem.message, row.problem.fix,
+            row.problem = Problem(f"{name} {row.problem.where}", row.problem.message, row.problem.fix,
                                   row.problem.key)
         yield row
 
