@@ -247,19 +247,24 @@ def _triage(ruleset, asked: bool, missing_out: Path | None, sales: Path | None, 
 @click.argument("catalogs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--product", "products", multiple=True, required=True, help="Product id (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--what-would-qualify", "wwq", is_flag=True,
+              help="For a product rejected or undetermined: per candidate line, the smallest change of its facts "
+                   "that would make it qualify, each re-decided (JSON: beside each record).")
 @as_of_option
 @rules_option
 @columns_options
 def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_of: dt.date | None,
-            rules_dir: Path | None, map_file: Path | None, strict: bool) -> None:
+            rules_dir: Path | None, map_file: Path | None, strict: bool, wwq: bool = False) -> None:
     """Explain the decision on products of the CATALOGS: every rule considered, each clause with its numbers.
 
     A CATALOG may also be a file of records (`ampc classify --format jsonl`), compact or full: the
     recorded decision is explained as it was made, its rules' words taken from the rule set."""
     ruleset = _load(rules_dir)
+    from ampc.analysis import qualify
     from ampc.records.verify import is_records_file
     if all(is_records_file(c) for c in catalogs):
         decisions = _recorded(catalogs, products, ruleset)
+        changes = qualify.for_all(decisions, ruleset) if wwq else None
     else:
         rows = _read(catalogs, ruleset, _columns(ruleset, map_file, strict))
         by_id = {r.product: r for r in rows}
@@ -272,11 +277,13 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
             wanted.append(by_id[pid])
         with Decider(ruleset) as decider:
             decisions = list(decide_rows(wanted, decider, as_of))
+            changes = qualify.for_all(decisions, ruleset, decider) if wwq else None
     if fmt == "json":
-        click.echo(report.to_json(decisions), nl=False)
+        click.echo(report.to_json(decisions) if changes is None else qualify.to_json(decisions, changes), nl=False)
     else:
         labels = {p.id: p.label for p in ruleset.params.values()}
-        click.echo("\n\n".join(report.explain(d, labels) for d in decisions))
+        click.echo("\n\n".join(report.explain(d, labels) + (
+            "\n" + report.what_would_qualify_text(changes[i]) if changes else "") for i, d in enumerate(decisions)))
     sys.exit(EXIT_FOUND if has_errors(decisions) else EXIT_OK)
 
 
@@ -475,7 +482,7 @@ def verify(records_file: Path, fmt: str, rules_dir: Path | None) -> None:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["record", "error", "worksheet"]))
+@click.argument("kind", type=click.Choice(["record", "error", "worksheet", "what-would-qualify"]))
 def schema(kind: str) -> None:
     """Print the JSON Schema of a decision record, an error record, or the credit worksheet."""
     click.echo(json.dumps(R.schema(kind), indent=2, ensure_ascii=False))

@@ -362,7 +362,8 @@ def decode(data: bytes | str) -> Record:
 
 
 def schema(kind: str) -> dict:
-    """The JSON Schema of a record ('record', 'error') or of the worksheet ('worksheet')."""
+    """The JSON Schema of a record ('record', 'error'), of the worksheet ('worksheet') or of what
+    would qualify a product ('what-would-qualify', `ampc explain --what-would-qualify`)."""
     if kind == "record":
         target: Any = Record
     elif kind == "error":
@@ -370,6 +371,9 @@ def schema(kind: str) -> dict:
     elif kind == "worksheet":
         from ampc.credit.sheet import WorksheetReport
         target = WorksheetReport
+    elif kind == "what-would-qualify":
+        from ampc.analysis.qualify_record import WhatWouldQualify
+        target = WhatWouldQualify
     else:
         raise KeyError(kind)
     out = msgspec.json.schema(target)
