@@ -3,9 +3,10 @@
 For every comparison clause of every rule (at_least, more_than, at_most, less_than on a quantity
 or a date), three products are made from a test case that reaches the rule: the fact set to the
 clause's threshold (as the record states it in force for that case), one step inside and one step
-outside. The step is the finest difference the engine tells apart: one day for a date, and for a
-quantity 10**-COMPARED_PLACES of its unit (every value is compared exactly to that many places,
-rules/units.py), so a boundary shown to flip there is exact, not merely close. Each product is
+outside. The step is the fact's precision: one day for a date; for a quantity the precision its
+definition declares (a count of cells: 1), else the finest difference the engine tells apart,
+10**-COMPARED_PLACES of its unit (every value is compared exactly to that many places, rules/units.py),
+so a boundary shown to flip there is exact, not merely close. Each product is
 decided through the one pipeline (the engine decides, the explainer explains) and checked twice:
 the clause's verdict in the record must be what the operator says of the value against the
 threshold, and where the rest of the rule is unchanged the rule must hold exactly when the clause
@@ -26,7 +27,7 @@ from decimal import Decimal
 
 from ampc.analysis.cases import Case, decide
 from ampc.records import record as R
-from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet
+from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet, step_of
 from ampc.rules.units import COMPARED_PLACES, plain
 
 ORDERED = ("at_least", "more_than", "at_most", "less_than")
@@ -182,7 +183,7 @@ def points(ruleset: RuleSet, bases: dict[tuple[str, str], tuple[Case, R.Decision
             if threshold is None:
                 continue
             fact = ruleset.facts[cmp.fact]
-            step = DAY if isinstance(threshold, dt.date) else STEP
+            step = step_of(fact)  # a day, the fact's declared precision, or the finest compared
             below, above = threshold - step, threshold + step
             inside, outside = (above, below) if cmp.op in ("at_least", "more_than") else (below, above)
             for place, value in (("at", threshold), ("inside", inside), ("outside", outside)):

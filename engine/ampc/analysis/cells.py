@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from ampc.decide.explain import Explainer, NotStated
-from ampc.rules.model import Rule, RuleSet, When, comparisons
+from ampc.rules.model import Rule, RuleSet, When, comparisons, step_of
 from ampc.rules.operators import OPERATORS
 
 OTHER_TEXT = "elsewhere"  # a free-text value that no clause names
@@ -111,7 +111,7 @@ class Space:
                 others = (OTHER_TEXT,)
             cells = [Cell(v) for v in listed] + ([Cell(others[0], others=others)] if others else [])
             return [Var(name, fact.type, "", tuple(cells))]
-        return [Var(name, fact.type, fact.unit, tuple(_intervals(fact.minimum, fact.maximum, named)))]
+        return [Var(name, fact.type, fact.unit, tuple(_intervals(fact.minimum, fact.maximum, named, step_of(fact))))]
 
     def _set_vars(self, fact, named: set) -> list[Var]:
         """A set fact: one variable per list of values its clauses test (the set includes one of them),
@@ -244,27 +244,33 @@ class Space:
         return met, inner, cell.point, size
 
 
-def _intervals(minimum: Any, maximum: Any, named: set) -> list[Cell]:
+def _intervals(minimum: Any, maximum: Any, named: set, step: Any) -> list[Cell]:
     """A quantity's or a date's range cut at the values the clauses name: points and the open
-    intervals between them (an interval with no value in it, between two consecutive days, left out)."""
+    intervals between them (an interval with no value in it left out: between two consecutive days,
+    or two consecutive counts of a fact counted whole)."""
     points = sorted({v for v in named if (minimum is None or v >= minimum) and (maximum is None or v <= maximum)}
                     | {b for b in (minimum, maximum) if b is not None})
     cells: list[Cell] = []
     if minimum is None:
-        cells.append(_between(None, points[0] if points else None))
+        cells.append(_between(None, points[0] if points else None, step))
     for k, p in enumerate(points):
         cells.append(Cell(p, p, p))
         upper = points[k + 1] if k + 1 < len(points) else None
         if upper is None and maximum is not None:
             break
-        if upper is not None and isinstance(p, dt.date) and upper - p <= DAY:
+        if upper is not None and upper - p <= step:
             continue
-        cells.append(_between(p, upper))
+        cells.append(_between(p, upper, step))
     return cells
 
 
-def _between(lo: Any, hi: Any) -> Cell:
-    return Cell(_inside(lo, hi), lo, hi, False, False)
+def _between(lo: Any, hi: Any, step: Any) -> Cell:
+    rep = _inside(lo, hi)
+    if isinstance(rep, Decimal) and step > Decimal(1).scaleb(-18) and rep % step != 0:
+        rep = (rep // step) * step  # a value the fact can take: the step below, or above if that leaves
+        if lo is not None and rep <= lo:
+            rep += step
+    return Cell(rep, lo, hi, False, False)
 
 
 def _inside(lo: Any, hi: Any) -> Any:

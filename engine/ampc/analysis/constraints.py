@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ampc.records import record as R
-from ampc.rules.model import Cmp, FactDef, Rule
+from ampc.rules.model import Cmp, FactDef, Rule, step_of
 from ampc.rules.units import COMPARED_PLACES, plain
 
 STEP = Decimal(1).scaleb(-COMPARED_PLACES)  # the finest difference the engine tells apart
@@ -84,7 +84,7 @@ class Need:
         return options[0] if options else None
 
     def _nearest_ordered(self, actual: Any, fact: FactDef) -> Any:
-        step: Any = DAY if fact.type == "date" else STEP
+        step: Any = step_of(fact)
         bounds = Need(self.lo, self.lo_open, self.hi, self.hi_open)
         if fact.type == "quantity":
             bounds = bounds.merge(Need(fact.minimum, False, fact.maximum, False))

@@ -12,7 +12,7 @@ from typing import Any
 
 from ampc.errors import written
 from ampc.rules.model import FactDef, RuleSet, is_number
-from ampc.rules.units import COMPARED_PLACES, UnitError, convert, parse_decimal, split_quantity
+from ampc.rules.units import COMPARED_PLACES, UnitError, convert, parse_decimal, plain, split_quantity
 from ampc.rules.words import clean, fold
 
 TRUE = {"true", "yes", "y", "1"}
@@ -211,6 +211,7 @@ def _quantity(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> De
     if not fact.computed:  # a computed fact given instead is checked with its inputs (check_given)
         _in_range(fact, canonical, shown)
     _to_places(fact, canonical, shown)
+    _in_steps(fact, canonical, shown)
     return canonical
 
 
@@ -231,6 +232,17 @@ def _in_range(fact: FactDef, value: Decimal, shown: str) -> None:
                             f"give {fact.name} " + (f"from {span}" if low is not None and high is not None else
                                                      f"of at {'least' if low is not None else 'most'} {span}")
                             + " (check the number and its unit)")
+
+
+def _in_steps(fact: FactDef, value: Decimal, shown: str) -> None:
+    """A fact with a declared precision takes only whole multiples of it (a count of cells is a whole
+    number): a value between two steps is refused, not rounded."""
+    if fact.precision is not None and value % fact.precision != 0:
+        step = plain(fact.precision)
+        unit = f" {fact.unit}" if fact.unit and fact.unit != "count" else ""
+        whole = " (a whole number)" if fact.precision == 1 else ""
+        raise UnitError(f"{shown} is not a value {fact.name} can take: it is counted in steps of {step}{unit}",
+                        f"give {fact.name} in steps of {step}{unit}{whole}")
 
 
 def _to_places(fact: FactDef, value: Decimal, shown: str) -> None:

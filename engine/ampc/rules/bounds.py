@@ -50,6 +50,40 @@ def check(b: Build, parsed: Parsed) -> None:
                     "correct the fact's range"))
 
 
+def check_precision(b: Build, parsed: Parsed) -> None:
+    """Every threshold of a fact with a declared precision is a value the fact can take (a whole
+    number of cells): a threshold between two of its values would decide no product exactly at it."""
+    from ampc.rules.units import UnitError, convert
+    value_lines = _param_value_lines(parsed)
+    reported: set[tuple[str, str]] = set()
+    for rule in b.rules:
+        for cmp in _cmps(rule):
+            fact = b.facts.get(cmp.fact)
+            if fact is None or fact.type != "quantity" or fact.precision is None:
+                continue
+            param = b.params.get(cmp.param) if cmp.param else None
+            entries = [(param.where, v.start, v.value, param.unit) for v in param.values] if param else \
+                [(cmp.where, None, cmp.literal, fact.unit)] if not cmp.param else []
+            for where, start, value, unit in entries:
+                for n in _numbers(value):
+                    try:
+                        in_unit = convert(n, unit, fact.unit) if unit and unit != fact.unit else n
+                    except UnitError:
+                        continue
+                    key = (cmp.param or rule.id, str(start))
+                    if in_unit % fact.precision == 0 or key in reported:
+                        continue
+                    reported.add(key)
+                    what = f"parameter '{param.id}': the value from {start}" if param else \
+                        f"condition on '{fact.name}' in rule '{rule.id}': the threshold"
+                    b.problems.append(Problem(
+                        value_lines.get((param.id, start), where) if param else where,
+                        f"{what} {_shown(value, unit or fact.unit)} is not a whole multiple of {fact.name}'s "
+                        f"precision ({plain(fact.precision)} {fact.unit})".replace("  ", " "),
+                        f"write a value in steps of {plain(fact.precision)} {fact.unit}, or correct the fact's "
+                        "precision"))
+
+
 def _cmps(rule: Rule) -> list[Cmp]:
     return comparisons(rule.when) + (comparisons(rule.review_if) if rule.review_if else [])
 

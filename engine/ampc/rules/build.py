@@ -108,6 +108,7 @@ def build(parsed: Parsed, sha256: str) -> tuple[RuleSet | None, list[Problem]]:
     resolve.check(b)
     coverage.check(b, parsed)  # what rules/ruleset.yaml `requires`
     bounds.check(b, parsed)  # thresholds the fact's range rules out
+    bounds.check_precision(b, parsed)  # thresholds between two values a fact can take
     vocabulary.check_headers(b.facts, b.fact_where, b.problems)
     if b.problems:
         return None, b.problems
@@ -188,7 +189,7 @@ def _facts_file(b: Build, c: Checker, data: dict, kind: str) -> None:
             derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)),
             computed=spec.get("computed"), given_instead_of=tuple(str(n) for n in _list(spec.get("given_instead_of"))),
             role=_role(c, spec, what, S.FACT_ROLES if is_fact else S.LEDGER_ROLES),
-            **_range(c, spec, what, str(unit or "")))
+            **_range(c, spec, what, str(unit or "")), **_precision(c, spec, what, str(unit or "")))
 
 
 def _range(c: Checker, spec: dict, what: str, unit: str) -> dict:
@@ -205,6 +206,20 @@ def _range(c: Checker, spec: dict, what: str, unit: str) -> dict:
     if out.get("minimum") is not None and out.get("maximum") is not None and out["minimum"] > out["maximum"]:
         c.add(bounds, "min", f"{what}: the range's min is above its max", "write min <= max")
     return out
+
+
+def _precision(c: Checker, spec: dict, what: str, unit: str) -> dict:
+    """The declared step between a quantity's values, in its unit: {precision}, or nothing."""
+    if "precision" not in spec or not unit:
+        return {}
+    value = quantity(c, spec, "precision", spec["precision"], unit, f"{what}: precision", noun="precision")
+    if value is BAD:
+        return {}
+    if value <= 0:
+        c.add(spec, "precision", f"{what}: the precision must be more than 0", "write the step between its "
+              "values, e.g. 1 for a count")
+        return {}
+    return {"precision": value}
 
 
 def _role(c: Checker, spec: dict, what: str, roles: dict[str, str]) -> str:

@@ -51,6 +51,7 @@ class FactDef:
     role: str = ""  # what the code reads it for (schema.FACT_ROLES / LEDGER_ROLES): kind, sale_date, ...
     minimum: Decimal | None = None  # the range the quantity can take (inclusive), in its unit
     maximum: Decimal | None = None
+    precision: Decimal | None = None  # the step between its values, in its unit (None: the finest compared)
     aliases: tuple[str, ...] = ()  # column headers people write for it ("AC capacity")
     value_labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # value -> its words
     value_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
@@ -353,6 +354,18 @@ class RuleSet:
         if self.known_on:
             ident["law_as_enacted_by"] = self.known_on.isoformat()
         return ident
+
+
+FINEST = Decimal(1).scaleb(-18)  # the finest difference the engine compares (units.COMPARED_PLACES)
+DAY = dt.timedelta(days=1)
+
+
+def step_of(fact: FactDef) -> Any:
+    """The step between the values a fact can take: one day for a date; for a quantity its declared
+    precision (a count of cells: 1), else the finest difference the engine compares."""
+    if fact.type == "date":
+        return DAY
+    return fact.precision if fact.precision is not None else FINEST
 
 
 def comparisons(cond: Cond) -> list[Cmp]:
