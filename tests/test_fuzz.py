@@ -41,6 +41,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from ampc.rules.units import plain
+
 ROOT = Path(__file__).resolve().parent.parent
 CREDIT_CATALOG = ROOT / "examples" / "credit" / "catalog.yaml"
 FORMATS = ("csv", "xlsx", "json", "jsonl", "yaml")
@@ -116,6 +118,8 @@ def valid_value(rnd, fact, fmt: str, header_unit: str = "") -> Any:
         return day if fmt in ("yaml", "xlsx") and rnd.random() < 0.5 else day.isoformat()
     # a quantity
     magnitude = number(rnd, fact.unit in ("%", "percent"))
+    if fact.precision is not None:  # a whole number of its steps (cells are counted whole)
+        magnitude = plain(rnd.randint(1, 4999) * fact.precision)
     if header_unit:
         return magnitude
     if fact.bare_number and rnd.random() < 0.3:
@@ -196,6 +200,8 @@ def bad_value(rnd, fact, fmt: str, kind: str, header_unit: str = "") -> Any:
         return "".join(rnd.choice("123456789") for _ in range(rnd.randint(29, 40))) + " " + unit_of(fact)
     if kind == "q_overflow" and fact.unit == "W":  # converted from kW, the value overflows the decimal context
         return f"1e{rnd.randint(999990, 999999)} kW"
+    if kind == "q_between_steps" and fact.precision is not None:  # half a cell
+        return f"{plain(fact.precision * rnd.randint(1, 999) + fact.precision / 2)} {unit_of(fact)}"
     if kind == "q_zero_division":
         return f"{m} {unit_of(fact)}/0"
     if kind == "q_unit_syntax":
@@ -209,7 +215,7 @@ def bad_value(rnd, fact, fmt: str, kind: str, header_unit: str = "") -> Any:
 VALUE_KINDS = ["b_word", "e_unknown", "s_unknown", "d_text", "d_native", "x_html", "x_long", "q_wrong_unit",
                "q_unknown_unit", "q_text", "q_letters", "q_bare", "q_native_bool", "q_dict", "q_unit_twice",
                "q_negative", "q_decimal_comma", "q_apparent_power", "q_json_nan", "d_native_int_date",
-               "q_va_product", "q_zero_division", "q_invisible", "q_unit_syntax"]
+               "q_va_product", "q_zero_division", "q_invisible", "q_unit_syntax", "q_between_steps"]
 # row kinds: the row itself is wrong
 ROW_KINDS = ["r_misspelled_key", "r_extra_cells", "r_empty_product", "r_duplicate_id", "r_derived_key",
              "r_computed_key", "r_bad_as_of", "r_not_mapping", "r_bad_json_line", "r_short_row", "r_bad_bytes_csv",
