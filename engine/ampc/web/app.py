@@ -1,4 +1,4 @@
-"""The web application: the HTTP API under /v1 (ampc.web.api) and the pages (ampc.web.pages),
+"""The web application: the HTTP API under /v1 (ampc.web.api) and the pages (ampc.web.views),
 both renderers of the records the one pipeline makes. The rules are loaded once, at start.
 
 Errors are JSON problem details (RFC 9457, application/problem+json): a title, the status, a
@@ -21,12 +21,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ampc import __version__
 from ampc.errors import InputError
-from ampc.rules.loader import load_ruleset
+from ampc.rules.loader import default_root, load_ruleset
 from ampc.web.service import Service
 
 MAX_UPLOAD = 20 * 1024 * 1024
 PROBLEM = "application/problem+json"
-STATIC = Path(__file__).parent / "static"
+ASSETS = Path(__file__).parent / "assets"
 
 
 class ApiProblem(Exception):
@@ -104,8 +104,19 @@ def create_app(rules_dir: Path | str | None = None, max_upload: int | None = Non
 
     from ampc.web import api
     app.include_router(api.router)
-    from ampc.web import pages
-    app.include_router(pages.router)
-    if STATIC.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):  # a defect: said so, never a traceback
+        import logging
+        logging.getLogger("ampc.web").exception("unexpected error on %s", request.url.path)
+        return problem(500, "Internal error", f"ampc failed on this request ({type(exc).__name__}); the server's "
+                       "log has the details", [{"where": request.url.path, "message": "an error in ampc, not in the "
+                                                "request", "fix": "report it with the request that caused it"}],
+                       instance=request.url.path)
+
+    from ampc.web import views
+    app.include_router(views.router)
+    app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
+    site = default_root() / "site"
+    if site.is_dir():  # the documentation site, when built (make docs): the pages link each rule to it
+        app.mount("/site", StaticFiles(directory=site, html=True), name="site")
     return app
