@@ -26,6 +26,19 @@ def decide_case(decider: Decider, case: dict) -> Record:
                            case.get("as_of")), decider)
 
 
+def edited_copy(dest: Path, rel: str, pattern: str, repl: str, flags: int = 0) -> Path:
+    """A copy of the bundled rule set under dest with one change to the file rel (pattern -> repl,
+    once); the test fails if the pattern is not found, so that a change cannot silently do nothing."""
+    import re
+    root = copy_rule_set(dest)
+    target = root / rel
+    text = target.read_text(encoding="utf-8")
+    changed = re.sub(pattern, repl, text, count=1, flags=flags)
+    assert changed != text, f"{pattern!r} not found in {rel}"
+    target.write_text(changed, encoding="utf-8")
+    return root
+
+
 def copy_rule_set(dest: Path) -> Path:
     """A copy of the bundled rules/ and definitions/ under dest, for a test to change or break."""
     import shutil

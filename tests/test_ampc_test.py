@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from ampc.cli import main
-from caselib import CASES, copy_rule_set
+from caselib import CASES, copy_rule_set, edited_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 INVERTERS = "rules/part_ii/line_03_inverters.yaml"
@@ -28,13 +28,7 @@ def run(*args):
 
 def edited(tmp_path: Path, pattern: str, repl: str) -> Path:
     """A copy of the bundled rules with one change (pattern -> repl, once)."""
-    root = copy_rule_set(tmp_path / "copy")
-    target = root / INVERTERS
-    text = target.read_text(encoding="utf-8")
-    changed = re.sub(pattern, repl, text, count=1)
-    assert changed != text
-    target.write_text(changed, encoding="utf-8")
-    return root
+    return edited_copy(tmp_path / "copy", INVERTERS, pattern, repl)
 
 
 def test_the_shipped_cases_pass_on_the_shipped_rules():

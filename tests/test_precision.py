@@ -5,7 +5,6 @@ qualify all step by it; a fact that declares none steps by the finest difference
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 import pytest
@@ -20,7 +19,7 @@ from ampc.decide.pipeline import decide_mappings
 from ampc.records import record as R
 from ampc.rules.loader import load_ruleset, validate
 from ampc.rules.model import FINEST, step_of
-from caselib import CASES, copy_rule_set
+from caselib import CASES, edited_copy
 
 BATTERY_CASES = CASES / "part_ii/line_05_batteries.yaml"
 MODULE = {**yaml.safe_load(BATTERY_CASES.read_text(encoding="utf-8"))["defaults"]["facts"],
@@ -87,13 +86,7 @@ def test_what_would_qualify_adds_whole_cells(ruleset):
 
 
 def _copy_with(tmp_path, rel: str, pattern: str, repl: str):
-    root = copy_rule_set(tmp_path / "copy")
-    target = root / rel
-    text = target.read_text(encoding="utf-8")
-    changed = re.sub(pattern, repl, text, count=1)
-    assert changed != text
-    target.write_text(changed, encoding="utf-8")
-    return root
+    return edited_copy(tmp_path / "copy", rel, pattern, repl)
 
 
 def test_a_threshold_between_two_steps_is_a_problem_of_the_rule_set(tmp_path):

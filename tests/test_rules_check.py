@@ -18,7 +18,7 @@ from ampc.cli import main
 from ampc.decide.decider import Decider
 from ampc.decide.pipeline import decide_mappings
 from ampc.rules.loader import load_ruleset
-from caselib import copy_rule_set
+from caselib import edited_copy
 
 INVERTERS = "rules/part_ii/line_03_inverters.yaml"
 BATTERIES = "rules/part_ii/line_05_batteries.yaml"
@@ -33,13 +33,7 @@ def run(*args) -> tuple[int, str]:
 
 
 def edited(tmp_path: Path, rel: str, pattern: str, repl: str) -> Path:
-    root = copy_rule_set(tmp_path / "copy")
-    target = root / rel
-    text = target.read_text(encoding="utf-8")
-    changed = re.sub(pattern, repl, text, count=1, flags=re.S)
-    assert changed != text, pattern
-    target.write_text(changed, encoding="utf-8")
-    return root
+    return edited_copy(tmp_path / "copy", rel, pattern, repl, re.S)
 
 
 @pytest.fixture(scope="module")
