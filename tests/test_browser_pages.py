@@ -173,12 +173,26 @@ def test_an_undetermined_product_asks_for_the_settling_fact(server, browser, tmp
     shot(browser, tmp_path, "interview-undetermined")
 
 
-def test_the_interview_fits_a_phone(server, browser, tmp_path):
+@pytest.mark.parametrize("page", ["/interview?kind=inverter", "/catalog", "/worksheet", "/"])
+def test_each_page_fits_a_phone(server, browser, tmp_path, page):
     browser.set_window_size(375, 800)
-    start(browser, server, "inverter")
+    browser.get(server + page)
     width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1] + 1, width
-    shot(browser, tmp_path, "interview-phone")
+    shot(browser, tmp_path, "phone")
+
+
+def test_the_worksheet_upload_shows_the_lines_with_their_sales(server, browser, tmp_path):
+    browser.get(server + "/worksheet")
+    browser.find_element(By.ID, "in-catalog").send_keys(str(EXAMPLES / "credit/catalog.yaml"))
+    browser.find_element(By.ID, "in-ledger").send_keys(str(EXAMPLES / "credit/sales.csv"))
+    browser.find_element(By.ID, "in-tax_year").send_keys("2025")
+    submit(browser, "figure")
+    line = browser.find_element(By.CSS_SELECTOR, 'table.part-ii tr[data-line="1a"]')
+    assert "$" in line.text
+    line.find_element(By.TAG_NAME, "summary").click()
+    assert "sales.csv row 2" in line.text
+    shot(browser, tmp_path, "worksheet")
 
 
 def test_the_catalog_upload_shows_its_table_filters_it_and_downloads_xlsx(server, browser, tmp_path):

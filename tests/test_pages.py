@@ -101,6 +101,7 @@ def test_a_wrong_unit_is_shown_beside_its_field_with_the_fix(client):
     field = field[:field.index('id="field-', 10)]
     assert "invalid" in r.text[r.text.index('id="field-ac_capacity"') - 40:r.text.index('id="field-ac_capacity"')]
     assert "apparent power" in field and "Fix: give the value in W" in field
+    assert 'aria-invalid="true" aria-errormessage="error-ac_capacity"' in field and 'id="error-ac_capacity"' in field
     assert "Traceback" not in r.text
 
 
