@@ -1,5 +1,6 @@
 """The `ampc` command line, one command: classify, explain, verify, schema, credit, rules diff,
-validate, facts, docs. Each subcommand's options and help live beside it, so
+validate, facts, docs (and test, rules check, serve, registered from the modules they run:
+ampc.analysis.commands). Each subcommand's options and help live beside it, so
 that `ampc --help` and this file read as the same list; the work is in the modules it calls. Over
 400 lines because of that: each command's options, help and exit codes, and the two options every
 command that reads a catalog shares (--map, --strict), nothing else."""
