@@ -173,6 +173,28 @@ def test_an_undetermined_product_asks_for_the_settling_fact(server, browser, tmp
     shot(browser, tmp_path, "interview-undetermined")
 
 
+def shown_outcome(driver) -> str:
+    """The outcome the page shows now (read in one step: the result is replaced as answers arrive)."""
+    return driver.execute_script("var p = document.querySelector('p.outcome'); return p ? p.dataset.outcome : ''")
+
+
+def test_each_answer_updates_the_outcome_without_a_submit(server, browser, tmp_path):
+    start(browser, server, "inverter")
+    answer_inverter(browser, connects_to_one_module="true", phase="single", suitable_for="residence",
+                    rated_output_voltage="240")
+    fill(browser, "ac_capacity", "300")
+    browser.find_element(By.ID, "in-product").click()  # leaving the box is the answer's change
+    WebDriverWait(browser, 30).until(lambda d: shown_outcome(d) == "qualified")
+    assert browser.execute_script("return document.querySelector('p.outcome [data-line]').dataset.line") == "3e"
+    assert browser.find_element(By.ID, "in-ac_capacity").get_attribute("value") == "300"  # the form stays
+    fill(browser, "ac_capacity", "5 kVA")
+    browser.find_element(By.ID, "in-product").click()
+    WebDriverWait(browser, 30).until(lambda d: shown_outcome(d) == "error")
+    error = browser.find_element(By.CSS_SELECTOR, "#field-ac_capacity p.error")
+    assert "give the value in W" in error.text
+    shot(browser, tmp_path, "interview-live")
+
+
 @pytest.mark.parametrize("page", ["/interview?kind=inverter", "/catalog", "/worksheet", "/"])
 def test_each_page_fits_a_phone(server, browser, tmp_path, page):
     browser.set_window_size(375, 800)
