@@ -282,9 +282,10 @@ def explain(catalogs: tuple[Path, ...], products: tuple[str, ...], fmt: str, as_
     if fmt == "json":
         click.echo(report.to_json(decisions) if changes is None else qualify.to_json(decisions, changes), nl=False)
     else:
+        from ampc.io.qualify_text import what_would_qualify_text
         labels = {p.id: p.label for p in ruleset.params.values()}
         click.echo("\n\n".join(report.explain(d, labels) + (
-            "\n" + report.what_would_qualify_text(changes[i]) if changes else "") for i, d in enumerate(decisions)))
+            "\n" + what_would_qualify_text(changes[i]) if changes else "") for i, d in enumerate(decisions)))
     sys.exit(EXIT_FOUND if has_errors(decisions) else EXIT_OK)
 
 

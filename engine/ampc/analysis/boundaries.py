@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ampc.analysis.cases import Case, decide
+from ampc.io.values import catalog_value
 from ampc.records import record as R
 from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet, step_of
-from ampc.rules.units import COMPARED_PLACES, plain
+from ampc.rules.units import COMPARED_PLACES
 
 ORDERED = ("at_least", "more_than", "at_most", "less_than")
 STEP = Decimal(1).scaleb(-COMPARED_PLACES)
@@ -154,14 +155,6 @@ def _givable(ruleset: RuleSet, fact: str) -> bool:
     return not f.derived and (not f.computed or bool(f.given_instead_of))
 
 
-def _text(value, unit: str):
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{plain(value)} {unit}".strip()
-    return value  # a truth value, an enum value, a list of set members: as a YAML catalog gives them
-
-
 def _threshold(clause: R.Clause) -> Decimal | dt.date | None:
     if isinstance(clause.threshold, R.Quantity):
         return clause.threshold.value
@@ -245,7 +238,7 @@ def check(ruleset: RuleSet, decider, point: Point, base: tuple[Case, R.Decision]
     fact = ruleset.facts[point.fact]
     for given in fact.given_instead_of:  # the ratio given itself: not also the costs it is computed from
         facts.pop(given, None)
-    facts[point.fact] = _text(point.value, fact.unit)
+    facts[point.fact] = catalog_value(point.value, fact.unit)
     changed = Case(case.name, case.file, case.line, facts, {}, case.as_of)
     record = decide(changed, decider)
     if not isinstance(record, R.Decision):
@@ -337,8 +330,8 @@ def render_boundaries(run: BoundaryRun) -> str:
     lines = []
     for c in run.wrong:
         p = c.point
-        lines.append(f"WRONG {p.rule} {p.path}: {p.fact} {_text(p.value, p.unit)} ({p.place} {p.op} "
-                     f"{_text(p.threshold, p.unit)}), from case '{p.base}': " + "; ".join(c.problems))
+        lines.append(f"WRONG {p.rule} {p.path}: {p.fact} {catalog_value(p.value, p.unit)} ({p.place} {p.op} "
+                     f"{catalog_value(p.threshold, p.unit)}), from case '{p.base}': " + "; ".join(c.problems))
     uncovered = run.coverage.uncovered()
     for rule, path, cmp, seen in uncovered:
         shown = " and ".join(seen) if seen else "never evaluated"
@@ -353,8 +346,9 @@ def render_boundaries(run: BoundaryRun) -> str:
 def boundaries_json(run: BoundaryRun) -> dict:
     def point(c: Checked) -> dict:
         p = c.point
-        return {"rule": p.rule, "path": p.path, "fact": p.fact, "op": p.op, "threshold": _text(p.threshold, p.unit),
-                "value": _text(p.value, p.unit), "place": p.place, "case": p.base, "problems": list(c.problems)}
+        return {"rule": p.rule, "path": p.path, "fact": p.fact, "op": p.op,
+                "threshold": catalog_value(p.threshold, p.unit), "value": catalog_value(p.value, p.unit),
+                "place": p.place, "case": p.base, "problems": list(c.problems)}
     return {"rules": run.label, "generated": len(run.checked), "wrong": [point(c) for c in run.wrong],
             "clauses": len(run.coverage.clauses),
             "uncovered": [{"rule": r, "path": path, "fact": cmp.fact, "op": cmp.op, "where": cmp.where,

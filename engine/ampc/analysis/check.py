@@ -21,7 +21,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from ampc.analysis.cells import DAY, Space, merge, words
@@ -168,11 +167,7 @@ def _kind_check(ruleset: RuleSet, explainer: Explainer, kind: str, start: dt.dat
     out = KindCheck(kind, start, end, tuple(r.id for r in classes))
     order = ruleset.order_for(kind)
     held = {rid for leaf in leaves for rid in leaf.holds}
-    decides = set()
-    for leaf in leaves:
-        winner = _winner(order, leaf.holds)
-        if winner:
-            decides.add(winner)
+    decides = {ruleset.winner(kind, leaf.holds) for leaf in leaves} - {None}
     out.never_hold = [r.id for r in classes if r.id not in held]
     out.never_decide = [r.id for r in classes if r.id in held and r.id not in decides]
     for leaf in regions:
@@ -184,10 +179,10 @@ def _kind_check(ruleset: RuleSet, explainer: Explainer, kind: str, start: dt.dat
             if len(cells) < len(v.cells):
                 said.setdefault(v.fact, []).append(words(v, cells, *_range(ruleset, v.fact)))
         where = tuple((fact, " and ".join(parts)) for fact, parts in said.items())
-        holds = tuple(sorted(leaf.holds, key=lambda rid: _rank(order, rid)))
-        region = Region(holds, where, catalog_row(ruleset, facts, start), _winner(order, leaf.holds),
-                        order.id if order and _winner(order, leaf.holds) else None,
-                        unsettled=tuple(sorted(leaf.unsettled)))
+        holds = tuple(sorted(leaf.holds, key=lambda rid: (ruleset.rank(kind, rid), rid)))
+        winner = ruleset.winner(kind, leaf.holds)
+        region = Region(holds, where, catalog_row(ruleset, facts, start), winner,
+                        order.id if order and winner else None, unsettled=tuple(sorted(leaf.unsettled)))
         if decider is not None:
             region = _verified(ruleset, decider, region, classes)
         (out.overlaps if len(holds) > 1 else out.gaps).append(region)
@@ -199,37 +194,11 @@ def _range(ruleset: RuleSet, fact: str) -> tuple[Any, Any]:
     return f.minimum, f.maximum
 
 
-def _rank(order, rule_id: str) -> tuple:
-    return (order.order.index(rule_id) if order and rule_id in order.order else len(order.order) if order else 0,
-            rule_id)
-
-
-def _winner(order, holds: Iterable[str]) -> str | None:
-    """The rule that decides where these hold: the only one, or the first by the declared order."""
-    holds = list(holds)
-    if len(holds) == 1:
-        return holds[0]
-    if not holds or order is None or any(rid not in order.order for rid in holds):
-        return None
-    return min(holds, key=order.order.index)
-
-
 def catalog_row(ruleset: RuleSet, facts: dict[str, Any], day: dt.date) -> dict[str, Any]:
     """A product's facts as a catalog row writes them (units in the values, a set as a list), dated."""
-    from ampc.rules.units import plain
-    row: dict[str, Any] = {}
-    for name, value in facts.items():
-        fact = ruleset.facts[name]
-        if fact.derived:
-            continue
-        if isinstance(value, Decimal):
-            row[name] = f"{plain(value)} {fact.unit}".strip()
-        elif isinstance(value, frozenset):
-            row[name] = sorted(value)
-        elif isinstance(value, dt.date):
-            row[name] = value.isoformat()
-        else:
-            row[name] = value
+    from ampc.io.values import catalog_value
+    row = {name: catalog_value(value, ruleset.facts[name].unit) for name, value in facts.items()
+           if not ruleset.facts[name].derived}
     roles = ruleset.roles
     for role in ("sale_date", "production_date", "taxable_year_begins"):
         row.setdefault(roles[role], day.isoformat())

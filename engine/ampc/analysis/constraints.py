@@ -1,6 +1,6 @@
 """The constraints a rule's clauses put on one fact, for ampc.analysis.qualify: the bounds, the values
-allowed and excluded, and the value meeting them all that is nearest the product's own; and values
-between the record's typed form, the deciding code's and a catalog's."""
+allowed and excluded, and the value meeting them all that is nearest the product's own; and a
+record's typed value as the deciding code holds it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from ampc.records import record as R
 from ampc.rules.model import Cmp, FactDef, Rule, step_of
-from ampc.rules.units import COMPARED_PLACES, plain
+from ampc.rules.units import COMPARED_PLACES
 
 STEP = Decimal(1).scaleb(-COMPARED_PLACES)  # the finest difference the engine tells apart
 DAY = dt.timedelta(days=1)
@@ -147,12 +147,3 @@ def native(value: R.Value) -> Any:
     if isinstance(value, R.Members):
         return frozenset(value.values)
     return None
-
-
-def written(value: Any, unit: str) -> Any:
-    """A value as a YAML catalog writes it: '650 W', a list of members, true, 2027-12-31."""
-    if isinstance(value, Decimal):
-        return f"{plain(value)} {unit}".strip()
-    if isinstance(value, frozenset):
-        return sorted(value)
-    return value

@@ -26,8 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ampc.analysis.constraints import DAY, STEP, Need, Why, native, need_of, ordered, written  # noqa: F401
+from ampc.analysis.constraints import DAY, STEP, Need, Why, native, need_of, ordered  # noqa: F401
 from ampc.analysis.qualify_record import Blocker, Candidate, Change, WhatWouldQualify, schema, to_json  # noqa: F401
+from ampc.io.values import catalog_value
 from ampc.records import record as R
 from ampc.rules.formula import facts_used
 from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet, When
@@ -225,7 +226,7 @@ class Solver:
             if fact.computed and name not in changed and (
                     not fact.given_instead_of or all(values.get(f) is not None for f in facts_used(fact.computed))):
                 continue  # computed again from its inputs
-            item[name] = written(value, fact.unit)
+            item[name] = catalog_value(value, fact.unit)
         return decide_mappings([item], LABEL, self.decider, self.record.dates.sale)[0]
 
     def _candidate(self, target: Rule, plan: Plan, record: R.Record | None) -> Candidate:

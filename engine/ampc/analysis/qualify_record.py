@@ -1,5 +1,5 @@
 """What would qualify, as data: the typed result of ampc.analysis.qualify that the renderers read
-(ampc.io.report.what_would_qualify_text, JSON beside each record), and its JSON Schema
+(ampc.io.qualify_text.what_would_qualify_text, JSON beside each record), and its JSON Schema
 (`ampc schema what-would-qualify`)."""
 
 from __future__ import annotations

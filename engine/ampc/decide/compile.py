@@ -274,16 +274,6 @@ class Compiler:
         key = _key(cmp.fact)
         return {"$and": [{"$ex": {f"{key}__i": 1}}, _numeric(key, op, whole, frac)]}
 
-    def winner(self, family: str, fired: list[str]) -> str | None:
-        """The class rule that decides among those that fired: the only one; else, if the declared
-        precedence for the family orders every one of them, the earliest in it; else none."""
-        if len(fired) == 1:
-            return fired[0]
-        order = self.ruleset.order_for(family)
-        if not fired or not order or any(rid not in order.order for rid in fired):
-            return None
-        return min(fired, key=order.order.index)
-
     @staticmethod
     def _any(parts: list[dict]) -> dict:
         if not parts:
@@ -392,7 +382,7 @@ class Session:
                 for rid in fired:
                     by_family.setdefault(self.ruleset.rule(rid).family, []).append(rid)  # choose rules: one family
                 for family, ids in by_family.items():
-                    won = self._compiler.winner(family, ids)
+                    won = self.ruleset.winner(family, ids)
                     if won:
                         self._run["derived"].update(self.ruleset.rule(won).then)
             if following is None:

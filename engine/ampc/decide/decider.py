@@ -32,19 +32,11 @@ class Decider:
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
 
     def rank(self, family: str, rule_id: str) -> int:
-        order = self.ruleset.order_for(family)
-        if order and rule_id in order.order:
-            return order.order.index(rule_id)
-        return len(order.order) if order else 0
+        return self.ruleset.rank(family, rule_id)
 
     def winner(self, family: str, fired: list[str]) -> str | None:
         """The rule that decides among several that hold: precedence, else the only one, else none."""
-        if len(fired) == 1:
-            return fired[0]
-        order = self.ruleset.order_for(family)
-        if not order or any(rid not in order.order for rid in fired):
-            return None
-        return min(fired, key=lambda rid: order.order.index(rid))
+        return self.ruleset.winner(family, fired)
 
     def session(self, kind: str | None) -> Session:
         """The compiled engine for a kind of component (the rules for it and for any kind, over every

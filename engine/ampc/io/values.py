@@ -254,3 +254,16 @@ def _to_places(fact: FactDef, value: Decimal, shown: str) -> None:
         unit = f" in {fact.unit}" if fact.unit and fact.unit != "count" else ""
         raise UnitError(f"{shown} has more decimal places than are compared exactly ({COMPARED_PLACES} places{unit})",
                         f"round {fact.name} to at most {COMPARED_PLACES} decimal places{unit}")
+
+
+def catalog_value(value: Any, unit: str) -> Any:
+    """A native value as a YAML catalog writes it, for a product made up by the analyses: a quantity
+    with its unit ('125000 W'), a set as the list of its members, a date in ISO form, true/false and
+    words as they are."""
+    if isinstance(value, Decimal):
+        return f"{plain(value)} {unit}".strip()
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -1,8 +1,11 @@
-"""Bounds: a threshold against the declared range of the fact it is compared with.
+"""Bounds: a quantity fact's declared range and precision, read from its definition, and each
+threshold checked against them.
 
 A fact whose `range` starts at 0 or above cannot be negative, so a negative threshold for it (written
 in the condition, or a value of the parameter the condition refers to) makes the condition hold, or
-fail, for every product: a sign lost or added while editing, never the law.
+fail, for every product: a sign lost or added while editing, never the law. A fact with a declared
+precision (a count of cells: 1) takes only whole multiples of it, so a threshold between two of its
+values is refused too.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from ampc.errors import Problem
 from ampc.rules.model import Cmp, FactDef, Rule, comparisons
 from ampc.rules.parse import Parsed
+from ampc.rules.resolve import BAD, quantity
 from ampc.rules.units import plain
-from ampc.rules.yamlio import line_of
+from ampc.rules.yamlio import Checker, line_of
 
 if TYPE_CHECKING:
     from ampc.rules.build import Build
@@ -119,3 +123,36 @@ def _param_value_lines(parsed: Parsed) -> dict[tuple[str, dt.date], str]:
                     continue  # not a date: the schema says so
                 out[(str(pid), day)] = f"{doc.path}:{line_of(values, key)}"
     return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# a quantity fact's declared range and precision, read from its definition
+
+def declared_range(c: Checker, spec: dict, what: str, unit: str) -> dict:
+    """The declared bounds of a quantity, in its unit: {minimum, maximum}, each given or not."""
+    bounds = spec.get("range")
+    if not isinstance(bounds, dict) or not unit:
+        return {}
+    out = {}
+    for key, field_name in (("min", "minimum"), ("max", "maximum")):
+        if key in bounds:
+            value = quantity(c, bounds, key, bounds[key], unit, f"{what}: range {key}", noun="bound")
+            if value is not BAD:
+                out[field_name] = value
+    if out.get("minimum") is not None and out.get("maximum") is not None and out["minimum"] > out["maximum"]:
+        c.add(bounds, "min", f"{what}: the range's min is above its max", "write min <= max")
+    return out
+
+
+def declared_precision(c: Checker, spec: dict, what: str, unit: str) -> dict:
+    """The declared step between a quantity's values, in its unit: {precision}, or nothing."""
+    if "precision" not in spec or not unit:
+        return {}
+    value = quantity(c, spec, "precision", spec["precision"], unit, f"{what}: precision", noun="precision")
+    if value is BAD:
+        return {}
+    if value <= 0:
+        c.add(spec, "precision", f"{what}: the precision must be more than 0", "write the step between its "
+              "values, e.g. 1 for a count")
+        return {}
+    return {"precision": value}

@@ -189,37 +189,8 @@ def _facts_file(b: Build, c: Checker, data: dict, kind: str) -> None:
             derived=bool(spec.get("derived", False)), bare_number=bool(spec.get("bare_number", True)),
             computed=spec.get("computed"), given_instead_of=tuple(str(n) for n in _list(spec.get("given_instead_of"))),
             role=_role(c, spec, what, S.FACT_ROLES if is_fact else S.LEDGER_ROLES),
-            **_range(c, spec, what, str(unit or "")), **_precision(c, spec, what, str(unit or "")))
-
-
-def _range(c: Checker, spec: dict, what: str, unit: str) -> dict:
-    """The declared bounds of a quantity, in its unit: {minimum, maximum}, each given or not."""
-    bounds = spec.get("range")
-    if not isinstance(bounds, dict) or not unit:
-        return {}
-    out = {}
-    for key, field_name in (("min", "minimum"), ("max", "maximum")):
-        if key in bounds:
-            value = quantity(c, bounds, key, bounds[key], unit, f"{what}: range {key}", noun="bound")
-            if value is not BAD:
-                out[field_name] = value
-    if out.get("minimum") is not None and out.get("maximum") is not None and out["minimum"] > out["maximum"]:
-        c.add(bounds, "min", f"{what}: the range's min is above its max", "write min <= max")
-    return out
-
-
-def _precision(c: Checker, spec: dict, what: str, unit: str) -> dict:
-    """The declared step between a quantity's values, in its unit: {precision}, or nothing."""
-    if "precision" not in spec or not unit:
-        return {}
-    value = quantity(c, spec, "precision", spec["precision"], unit, f"{what}: precision", noun="precision")
-    if value is BAD:
-        return {}
-    if value <= 0:
-        c.add(spec, "precision", f"{what}: the precision must be more than 0", "write the step between its "
-              "values, e.g. 1 for a count")
-        return {}
-    return {"precision": value}
+            **bounds.declared_range(c, spec, what, str(unit or "")),
+            **bounds.declared_precision(c, spec, what, str(unit or "")))
 
 
 def _role(c: Checker, spec: dict, what: str, roles: dict[str, str]) -> str:

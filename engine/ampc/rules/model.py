@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, Union
@@ -323,6 +324,24 @@ class RuleSet:
 
     def order_for(self, family: str) -> Precedence | None:
         return next((p for p in self.precedence if p.family == family), None)
+
+    def rank(self, family: str, rule_id: str) -> int:
+        """A class rule's place in the kind's declared precedence (after every rule it names if not named)."""
+        order = self.order_for(family)
+        if order and rule_id in order.order:
+            return order.order.index(rule_id)
+        return len(order.order) if order else 0
+
+    def winner(self, family: str, held: Iterable[str]) -> str | None:
+        """The rule that decides among class rules that hold: the only one, else the first by the
+        declared precedence; None where none holds, or no precedence orders them all."""
+        held = list(held)
+        if len(held) == 1:
+            return held[0]
+        order = self.order_for(family)
+        if not held or not order or any(rid not in order.order for rid in held):
+            return None
+        return min(held, key=order.order.index)
 
     def edition_named(self, name: str) -> str | None:
         """The edition a name or alias names (`current`: the latest), or None."""

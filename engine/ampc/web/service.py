@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,7 +195,3 @@ def _named(path: Path) -> Iterator[None]:
         p = exc.problem
         where = path.name + p.where[len(str(path)):] if p.where.startswith(str(path)) else p.where
         raise InputError(Problem(where, p.message, p.fix, p.key)) from None
-
-
-def problems_of(records: Iterable[R.Record]) -> list[R.Problem]:
-    return [r.error for r in records if isinstance(r, R.ErrorRecord)]

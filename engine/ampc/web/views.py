@@ -176,6 +176,12 @@ async def interview_record(request: Request):
 # ---------------------------------------------------------------------------------------------------
 # a catalog, and the worksheet
 
+def _no_file(request: Request, template: str, where: str, fix: str, empty: dict) -> HTMLResponse:
+    """The upload page again, saying which file was not chosen."""
+    return templates.TemplateResponse(request, template, {**_common(request), **empty, "problem": {
+        "where": where, "message": "no file was chosen", "fix": fix}}, status_code=422)
+
+
 @router.get("/catalog", response_class=HTMLResponse)
 def catalog_form(request: Request):
     return templates.TemplateResponse(request, "catalog.html", {**_common(request), "records": None})
@@ -187,10 +193,8 @@ async def catalog_upload(request: Request):
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return templates.TemplateResponse(request, "catalog.html", {**_common(request), "records": None,
-                                          "problem": {"where": "file", "message": "no file was chosen",
-                                                      "fix": "choose a catalog file (CSV, XLSX, JSON, JSONL or "
-                                                             "YAML) and upload it"}}, status_code=422)
+        return _no_file(request, "catalog.html", "file", "choose a catalog file (CSV, XLSX, JSON, JSONL or YAML) and "
+                        "upload it", {"records": None})
     as_of = _date(str(form.get("as_of") or ""))
     with held(upload, request.app.state.max_upload, "file") as path:
         records = _service(request).classify(path, as_of)
@@ -216,10 +220,8 @@ async def worksheet_upload(request: Request):
     missing = [name for name, f in (("catalog", catalog), ("ledger", ledger))
                if not isinstance(f, UploadFile) or not f.filename]
     if missing:
-        return templates.TemplateResponse(request, "worksheet.html", {**_common(request), "sheets": None,
-                                          "problem": {"where": ", ".join(missing), "message": "no file was chosen",
-                                                      "fix": "choose the product catalog and the sales ledger"}},
-                                          status_code=422)
+        return _no_file(request, "worksheet.html", ", ".join(missing), "choose the product catalog and the sales "
+                        "ledger", {"sheets": None})
     tax_year = str(form.get("tax_year") or "") or None
     limit = request.app.state.max_upload
     with held(catalog, limit, "catalog") as cpath, held(ledger, limit, "ledger") as lpath:
