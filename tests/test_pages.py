@@ -164,3 +164,16 @@ def test_uploads_without_a_file_say_so(client):
 def test_the_assets_are_served_by_the_package(client):
     assert client.get("/assets/ampc.css").status_code == 200
     assert client.get("/assets/ampc.js").status_code == 200
+
+
+def test_an_upload_the_page_cannot_use_is_shown_on_the_page_with_the_fix():
+    with TestClient(create_app(max_upload=1000)) as small:
+        r = small.post("/catalog", files={"file": ("big.csv", b"product,component\n" + b"X,inverter\n" * 200)})
+        assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+        assert "over the limit of 1,000 bytes" in r.text and "Fix: send at most 1,000 bytes" in r.text
+        r = small.post("/catalog", files={"file": ("catalog.pdf", b"%PDF")})
+        assert r.status_code == 415 and "is not a catalog file" in r.text and "Fix: upload one of .csv" in r.text
+        r = small.post("/catalog", files={"file": ("empty.csv", b"")})
+        assert r.status_code == 422 and "empty.csv" in r.text and "the file is empty" in r.text
+        r = small.post("/worksheet", files={"catalog": ("c.pdf", b"x"), "ledger": ("s.csv", b"x")})
+        assert r.status_code == 415 and "Fix: upload one of .csv" in r.text

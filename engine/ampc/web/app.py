@@ -67,6 +67,9 @@ def create_app(rules_dir: Path | str | None = None, max_upload: int | None = Non
     async def upload_limit(request: Request, call_next):
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > app.state.max_upload:
+            from ampc.web import views
+            if request.url.path in views.UPLOAD_PAGES:  # a page's upload: the page again, saying so
+                return views.too_large(request, int(length), app.state.max_upload)
             return problem(413, "Upload too large", f"the request is {int(length):,} bytes; the limit is "
                            f"{app.state.max_upload:,} bytes ({app.state.max_upload / 1024 / 1024:g} MB)",
                            [{"where": "body", "message": "too large",

@@ -21,6 +21,7 @@ from ampc.errors import InputError
 from ampc.io import report
 from ampc.records import record as R
 from ampc.rules.loader import default_root
+from ampc.web.app import ApiProblem
 from ampc.web.service import Interview, Question, Service
 
 router = APIRouter(include_in_schema=False)
@@ -182,6 +183,31 @@ def _no_file(request: Request, template: str, where: str, fix: str, empty: dict)
         "where": where, "message": "no file was chosen", "fix": fix}}, status_code=422)
 
 
+UPLOAD_PAGES = {"/catalog": ("catalog.html", {"records": None}), "/worksheet": ("worksheet.html", {"sheets": None})}
+
+
+def too_large(request: Request, size: int, limit: int) -> HTMLResponse:
+    """An upload page's answer to a request over the limit, refused before it is read."""
+    template, empty = UPLOAD_PAGES[request.url.path]
+    return templates.TemplateResponse(request, template, {**_common(request), **empty, "problem": {
+        "where": "upload", "message": f"the upload is {size:,} bytes, over the limit of {limit:,} bytes",
+        "fix": f"send at most {limit:,} bytes, e.g. split the catalog"}}, status_code=413)
+
+
+def _refused(request: Request, template: str, exc: Exception, empty: dict) -> HTMLResponse:
+    """The upload page again with what was wrong and the fix: a file too large or of no catalog
+    format, or one that cannot be read at all (the API answers the same with problem details)."""
+    if isinstance(exc, InputError):
+        p = exc.problem
+        problem, status = {"where": p.where, "message": p.message, "fix": p.fix}, 422
+    else:
+        first = exc.errors[0] if exc.errors else {}
+        problem = {"where": first.get("where", ""), "message": exc.detail, "fix": first.get("fix", "")}
+        status = exc.status
+    return templates.TemplateResponse(request, template, {**_common(request), **empty, "problem": problem},
+                                      status_code=status)
+
+
 @router.get("/catalog", response_class=HTMLResponse)
 def catalog_form(request: Request):
     return templates.TemplateResponse(request, "catalog.html", {**_common(request), "records": None})
@@ -196,8 +222,11 @@ async def catalog_upload(request: Request):
         return _no_file(request, "catalog.html", "file", "choose a catalog file (CSV, XLSX, JSON, JSONL or YAML) and "
                         "upload it", {"records": None})
     as_of = _date(str(form.get("as_of") or ""))
-    with held(upload, request.app.state.max_upload, "file") as path:
-        records = _service(request).classify(path, as_of)
+    try:
+        with held(upload, request.app.state.max_upload, "file") as path:
+            records = _service(request).classify(path, as_of)
+    except (ApiProblem, InputError) as exc:
+        return _refused(request, "catalog.html", exc, {"records": None})
     lines = sorted({r.line for r in records if isinstance(r, R.Decision) and r.line},
                    key=_service(request).ruleset.line_order().index)
     labels = {p.id: p.label for p in _service(request).ruleset.params.values()}
@@ -224,8 +253,11 @@ async def worksheet_upload(request: Request):
                         "ledger", {"sheets": None})
     tax_year = str(form.get("tax_year") or "") or None
     limit = request.app.state.max_upload
-    with held(catalog, limit, "catalog") as cpath, held(ledger, limit, "ledger") as lpath:
-        run = _service(request).credit(cpath, lpath, tax_year)
+    try:
+        with held(catalog, limit, "catalog") as cpath, held(ledger, limit, "ledger") as lpath:
+            run = _service(request).credit(cpath, lpath, tax_year)
+    except (ApiProblem, InputError) as exc:
+        return _refused(request, "worksheet.html", exc, {"sheets": None, "tax_year": tax_year or ""})
     ruleset = _service(request).ruleset
     sheets = []
     for sheet in run.worksheets:
