@@ -146,6 +146,26 @@ def test_computed_facts_are_given_through_their_inputs_and_reach_their_threshold
     assert exact[True] > 50 and exact[False] > 50, exact
 
 
+def test_every_quantity_drawn_is_one_a_catalog_can_give(generator):
+    """Within its fact's declared range and a whole multiple of its declared precision, given or solved
+    for a computed fact (the reader refuses any other value: those are the benchmark's bad rows)."""
+    import random
+    rng = random.Random(5)
+    drawn = Counter()
+    for _ in range(300):
+        for kind in generator.kinds:
+            facts = generator.product(kind, lambda options: options[rng.randrange(len(options))])
+            for name, value in facts.items():
+                fact = RULESET.facts[name]
+                if fact.type != "quantity" or value is None or fact.computed:
+                    continue
+                drawn[name] += 1
+                assert fact.minimum is None or value >= fact.minimum, (name, value)
+                assert fact.maximum is None or value <= fact.maximum, (name, value)
+                assert fact.precision is None or value % fact.precision == 0, (name, value)
+    assert drawn["battery_cell_count"] and drawn["binding_contract_pfe_direct_material_costs"], drawn
+
+
 def test_as_of_dates_fall_around_every_change_in_force(generator):
     sale = generator.dates["sale"]
     for day in (dt.date(2023, 1, 1), dt.date(2026, 1, 1), dt.date(2030, 1, 1)):
@@ -173,7 +193,10 @@ def test_engine_and_explainer_agree_on_negated_conditions(negation_ruleset):
 
 
 def test_a_negated_condition_on_an_unstated_threshold_never_fires(negation_ruleset):
-    facts = {"component": "inverter", "total_direct_material_costs": Decimal(100),
+    micro = {"is_end_product": True, "converts_dc_to_ac": True, "dc_source": frozenset({"solar_module"}),
+             "suitable_for": frozenset({"residence"}), "phase": "single", "rated_output_voltage": Decimal(240),
+             "ac_capacity": Decimal(650), "connects_to_one_module": True}  # a microinverter: qualify is reached
+    facts = {"component": "inverter", "total_direct_material_costs": Decimal(100), **micro,
              "pfe_direct_material_costs": Decimal(50), "material_assistance_cost_ratio": Decimal(50)}
     with Decider(negation_ruleset) as decider:
         for day, fired in ((dt.date(2027, 6, 30), True), (dt.date(2028, 6, 30), False)):

@@ -24,7 +24,8 @@ def classified(decider, facts):
     return decider.engine(facts, AS_OF).fired["classify"]
 
 
-def test_no_state_leaks_between_products(decider):
+def test_no_state_leaks_between_products(ruleset):
+    decider = Decider(ruleset, reuse=False)  # the engine runs every product: nothing is served from a cell
     first = classified(decider, MICRO)
     bigger = dict(MICRO, ac_capacity=Decimal(5000))
     assert "inverter.micro" not in classified(decider, bigger)
@@ -119,3 +120,67 @@ def test_a_decision_reused_for_the_same_facts_is_the_one_made_afresh(ruleset):
         made = fresh.decide("SECOND", MICRO, AS_OF, "second", sale_from="row")
     assert R.encode(reused) == R.encode(made)
     assert reused.product == "SECOND" and reused.dates.sale_from == "row"
+
+
+def _engine_runs(session, monkeypatch) -> list:
+    """Count the facts asserted to the session's engine (one a stage run)."""
+    asserted: list = []
+    real = session._engine.assert_fact
+
+    def counting(fact):
+        asserted.append(fact["_stage"])
+        return real(fact)
+    monkeypatch.setattr(session._engine, "assert_fact", counting)
+    return asserted
+
+
+def test_products_in_one_cell_are_run_through_the_engine_once(ruleset, monkeypatch):
+    """Two microinverters of 300 W and 500 W fall on the same side of every threshold the engine
+    compares ac_capacity with: the engine runs the first, and its conclusions serve the second."""
+    with Session(ruleset, "inverter") as session:
+        runs = _engine_runs(session, monkeypatch)
+        small = session.decide(dict(MICRO, ac_capacity=Decimal(300)), AS_OF)
+        assert len(runs) == 3  # identify, classify, qualify
+        assert session.decide(dict(MICRO, ac_capacity=Decimal(500)), AS_OF) is small
+        assert len(runs) == 3
+        session.decide(dict(MICRO, ac_capacity=Decimal(500)), dt.date(2033, 6, 30))  # another period of the law
+        assert len(runs) == 6
+
+
+def test_a_threshold_is_a_cell_of_its_own(ruleset, monkeypatch):
+    """At, just inside and just outside the micro inverter's 650 W: three cells, each run by the
+    engine and each decided on its own side."""
+    with Session(ruleset, "inverter") as session:
+        runs = _engine_runs(session, monkeypatch)
+        for watts, micro in (("650", True), ("649.999999999999999999", True), ("650.000000000000000001", False),
+                             ("650", True), ("649.999999999999999999", True), ("650.000000000000000001", False)):
+            fired = session.decide(dict(MICRO, ac_capacity=Decimal(watts)), AS_OF).fired["classify"]
+            assert ("inverter.micro" in fired) is micro, watts
+        assert len(runs) == 3 * 3  # the second three were served from their cells
+        gone = session.decide({k: v for k, v in MICRO.items() if k != "ac_capacity"}, AS_OF)
+        assert "inverter.micro" not in gone.fired["classify"]  # a fact not given is a cell of its own
+        assert len(runs) == 3 * 3 + 2  # identify and classify run; no class holds
+
+
+def test_a_record_decided_from_a_cell_is_the_one_made_afresh(ruleset):
+    products = [dict(MICRO, ac_capacity=Decimal(w), rated_output_voltage=Decimal(v))
+                for w in (300, 420, 650, 5000, 5001) for v in (120, 240)]
+    with Decider(ruleset) as reusing, Decider(ruleset, reuse=False) as fresh:
+        for n, facts in enumerate(products):
+            assert R.encode(reusing.decide(f"P{n}", facts, AS_OF)) == R.encode(fresh.decide(f"P{n}", facts, AS_OF))
+
+
+def test_the_engine_stops_at_the_stage_that_settles_the_product(ruleset):
+    """A product the rules do not identify as an inverter is not classified or qualified: neither
+    the engine nor the explainer goes on, and the later stages' rules are not reached."""
+    with Session(ruleset, "inverter") as session:
+        assert session.decide(MICRO, AS_OF).stages_run == ("identify", "classify", "qualify")
+        assert session.decide(dict(MICRO, converts_dc_to_ac=False), AS_OF).stages_run == ("identify",)
+        big = dict(MICRO, ac_capacity=Decimal(1_000_000), rated_output_voltage=Decimal(480), phase="three",
+                   suitable_for=frozenset({"commercial"}))  # the 3b/3c gap: no class holds
+        assert session.decide(big, AS_OF).stages_run == ("identify", "classify")
+    with Decider(ruleset) as decider:
+        record = decider.decide("X", dict(MICRO, converts_dc_to_ac=False), AS_OF)
+    assert record.outcome == "rejected" and record.reason.kind == "not_identified"
+    later = [c for c in record.considered if c.stage != "identify"]
+    assert later and all(c.result == "not_reached" and not c.clauses for c in later)

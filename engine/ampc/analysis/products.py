@@ -75,6 +75,16 @@ def thresholds(ruleset: RuleSet, cmp: Cmp) -> list[Any]:
     return out
 
 
+def holdable(fact: FactDef, value: Any) -> bool:
+    """Whether a catalog can give the quantity this value: within the fact's declared range and a
+    whole multiple of its declared precision (the reader refuses any other; those are bad rows)."""
+    if not isinstance(value, Decimal):
+        return True
+    if fact.minimum is not None and value < fact.minimum or fact.maximum is not None and value > fact.maximum:
+        return False
+    return fact.precision is None or value % fact.precision == 0
+
+
 def around(points: list[Any]) -> tuple[Any, ...]:
     """Each point and its neighbours on both sides: for a date the day before and after."""
     out: set[Any] = set()
@@ -164,6 +174,7 @@ class Products:
                 values = (*dict.fromkeys(points), OTHER_TEXT)
             else:  # a rule's own thresholds: half the draws exactly at one
                 values = around(points) + (tuple(sorted(set(points))) * len(DELTAS) if own else ())
+                values = tuple(v for v in values if holdable(fact, v)) or values
             out[name] = Options(fact, values)
         return out
 
@@ -295,8 +306,8 @@ class Products:
                 except ZeroDivisionError:
                     return None
                 node = operands[index]
-            magnitude = Decimal(target.to(vocab[free].unit).magnitude)
-            return magnitude.quantize(Decimal("1E-18")).normalize()
+            magnitude = Decimal(target.to(vocab[free].unit).magnitude).quantize(Decimal("1E-18")).normalize()
+            return magnitude if holdable(vocab[free], magnitude) else None
 
 
 def _invert(op: str, index: int, target: Any, others: list[Any]) -> Any:
@@ -331,14 +342,21 @@ def _nonzero(value: Any) -> Any:
 
 def compare(decider: Any, facts: dict[str, Any], when: When) -> tuple[str | None, dict[str, Any]]:
     """Decide one product in the engine and in the explainer: how they differ (None when they
-    agree), and the explainer's result for each rule. The rules fired in each stage must be those
-    the explainer holds, and the derived facts the same."""
+    agree), and the explainer's result for each rule (every stage evaluated). In each stage the
+    engine ran (it stops at a stage that settles the product), the rules fired must be those the
+    explainer holds; and the facts those stages derive the same."""
     engine = decider.engine(facts, when)
     results, derived = decider.explain(facts, when)
-    for stage, fired in engine.fired.items():
+    stopped = decider.reached(facts, when) - set(engine.stages_run)
+    if stopped:
+        return f"the engine stopped before stage(s) {sorted(stopped)}, which the decision reaches", results
+    for stage in engine.stages_run:
+        fired = engine.fired[stage]
         held = sorted(rid for rid, r in results.items() if r.rule.stage == stage and r.result is True)
         if sorted(fired) != held:
             return f"stage {stage}: the engine fired {sorted(fired)}, the explainer holds {held}", results
+    run = {f for r in decider.ruleset.rules if r.stage in engine.stages_run for f in r.then}
+    derived = {k: v for k, v in derived.items() if k in run}
     if engine.derived != derived:  # false included: a true/false fact no rule concludes is false
         return f"derived facts: the engine {engine.derived}, the explainer {derived}", results
     return None, results

@@ -43,6 +43,8 @@ from ampc.rules.units import convert
 
 SCALE = 10**18
 LIMIT = 2**63 - 1
+CONCLUDED = 16_384  # the engine's conclusions kept per session, by cell (the oldest dropped first)
+_OTHER = object()  # the cell of an enum or text value no compiled test names
 NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
 _names = itertools.count()
 
@@ -144,6 +146,9 @@ class Compiler:
         self.ruleset = ruleset
         self.kind = kind  # the session's kind of component (None: the kind is not given)
         self.values: dict[str, Any] = {}  # the parameters' values in the period being compiled
+        # per fact, every value the compiled rules compare it with (for a set, the members tested):
+        # the points that cut its domain into the cells on which every compiled test is constant
+        self.cuts: dict[str, set[Any]] = {}
 
     def periods(self, rule: Rule) -> list[tuple[dict, dict[str, Any]]]:
         """The periods in which the rule is in force and each parameter it reads has one value: a list
@@ -239,6 +244,8 @@ class Compiler:
         expected = self.threshold(cmp)
         if expected is UNSTATED:
             return self._unstated(cmp, negate)
+        self.cuts.setdefault(cmp.fact, set()).update(
+            expected if isinstance(expected, tuple) and fact.type != "bool" else (expected,))
         if fact.type == "bool":
             return {key: (not expected) if negate else expected}
         if fact.type in ("enum", "text"):
@@ -270,6 +277,7 @@ class Compiler:
         if fact.type != "quantity" or settled is None:
             return NEVER
         op, bound = settled
+        self.cuts.setdefault(cmp.fact, set()).add(bound)
         whole, frac = _split(bound, cmp.fact)
         key = _key(cmp.fact)
         return {"$and": [{"$ex": {f"{key}__i": 1}}, _numeric(key, op, whole, frac)]}
@@ -293,8 +301,9 @@ class Session:
     the dates too: each rule is compiled once per period in which it is in force and the parameters
     it reads keep their values, guarded by the product's dates, so one session serves every date."""
 
-    def __init__(self, ruleset: RuleSet, kind: str | None):
+    def __init__(self, ruleset: RuleSet, kind: str | None, reuse: bool = True):
         self.ruleset = ruleset
+        self.reuse = reuse  # False: the engine runs every product, even one in a cell it has decided
         self.stages = [s.name for s in ruleset.stages]
         self.rules = [r for r in ruleset.rules if r.applies_to(kind)]
         self._sids = itertools.count()
@@ -342,6 +351,35 @@ class Session:
             raise EngineError(f"the rule engine refused the compiled rule set ({exc}); a rule is too large "
                               "for one engine rule (fix: split its conditions into smaller any/all groups)")
         self._handle = self._engine._handle
+        self._staged = {stage: [r for r in self.rules if r.stage == stage] for stage in self.stages}
+        self._cells = tuple(self._cell_reader(name, compiler.cuts.get(name, set())) for name in sorted(self._read))
+        self._concluded: dict[tuple, EngineResult] = {}
+
+    def _cell_reader(self, name: str, cuts: set[Any]) -> tuple[str, str, Any]:
+        """(fact, its type, what its cell is read against): for a quantity or date the sorted points
+        the compiled tests compare it with, for an enum, text or set the values they name."""
+        kind = self.ruleset.facts[name].type
+        if kind in ("quantity", "date"):
+            return name, kind, sorted(cuts)
+        return name, kind, frozenset(cuts)
+
+    def cells(self, facts: dict[str, Any], eras: tuple[int, ...]) -> tuple:
+        """The cell the product falls in: for each fact the session reads, which side of (or which of)
+        the values its compiled tests compare it with, and the eras of its dates. Every test the
+        engine makes is constant on a cell, so products in the same cell get the same conclusions."""
+        out: list[Any] = [eras]
+        for name, kind, against in self._cells:
+            value = facts.get(name)
+            if value is None or kind == "bool":
+                out.append(value)
+            elif kind in ("quantity", "date"):
+                i = bisect.bisect_left(against, value)
+                out.append(2 * i + 1 if i < len(against) and against[i] == value else 2 * i)
+            elif kind == "set":
+                out.append(value & against if isinstance(value, frozenset) else value)
+            else:  # enum or text: a value no test names is like any other such value
+                out.append(value if value in against else _OTHER)
+        return tuple(out)
 
     def _guard(self, action: Callable) -> Callable:
         def guarded(c: Any) -> None:
@@ -385,7 +423,7 @@ class Session:
                     won = self.ruleset.winner(family, ids)
                     if won:
                         self._run["derived"].update(self.ruleset.rule(won).then)
-            if following is None:
+            if following is None or (kind is not None and self._settles(stage, kind)):
                 self._run["done"] = True
                 return
             fact = {k: v for k, v in c.m._d.items() if k not in ("sid", "id", "_stage")}
@@ -395,18 +433,37 @@ class Session:
             c.assert_fact(fact)
         return action
 
+    def _settles(self, stage: str, kind: str) -> bool:
+        """Whether the stage just run settles the product, so that no later stage is run: an identity
+        no rule of the product's kind concludes, or no class that wins (none in force, none that
+        holds, or several that hold with no precedence between them). The decider settles it there too."""
+        fired = self._run["fired"][stage]
+        role = self.ruleset.stage_kind(stage)
+        if role == "derive":
+            return not fired and any(r.applies_to(kind) and r.in_force(self._run["when"]) for r in self._staged[stage])
+        if role == "choose":
+            return not fired or self.ruleset.winner(kind, list(fired)) is None
+        return False
+
     def decide(self, facts: dict[str, Any], when: When | dt.date) -> EngineResult:
         """The engine's conclusions on one product sold, produced and taxed on the dates `when`."""
         if self._handle is None:
             raise EngineError("the engine session is closed")
         when = as_when(when)
+        eras = tuple(bisect.bisect_right(self._eras[k], when.date_for(k)) for k in _DATE)
+        try:
+            cell = self.cells(facts, eras) if self.reuse else None
+        except TypeError:  # a value of no vocabulary type (the encoder below names it)
+            cell = None
+        if cell is not None and cell in self._concluded:
+            return self._concluded[cell]
         sid = str(next(self._sids))
         self._run = {"fired": {s: [] for s in self.stages}, "failed": set(), "derived": {}, "stages_run": [],
                      "done": False, "when": when}
         self._errors.clear()
         message = encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts)
         message.update({"sid": sid, "_stage": "v:" + self.stages[0]})
-        message.update({field: bisect.bisect_right(self._eras[k], when.date_for(k)) for k, field in _DATE.items()})
+        message.update(zip(_DATE.values(), eras))
         failures: list[Any] = []
         try:
             state = self._engine.assert_fact(message)
@@ -428,8 +485,13 @@ class Session:
         if not self._run["done"]:
             raise EngineError(f"the engine stopped after stages {self._run['stages_run']} without "
                               "reaching the last stage: no decision was made")
-        return EngineResult({k: tuple(v) for k, v in self._run["fired"].items()},
-                            dict(self._run["derived"]), tuple(self._run["stages_run"]))
+        result = EngineResult({k: tuple(v) for k, v in self._run["fired"].items()},
+                              dict(self._run["derived"]), tuple(self._run["stages_run"]))
+        if cell is not None:
+            if len(self._concluded) >= CONCLUDED:
+                self._concluded.pop(next(iter(self._concluded)))  # the oldest: memory stays bounded
+            self._concluded[cell] = result
+        return result
 
     def close(self) -> None:
         if self._handle is not None:

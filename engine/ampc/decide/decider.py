@@ -21,14 +21,16 @@ RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
 class Decider:
     """Decides products against one rule set; keeps one engine session per kind of component."""
 
-    def __init__(self, ruleset: RuleSet):
+    def __init__(self, ruleset: RuleSet, reuse: bool = True):
         self.ruleset = ruleset
+        self.reuse = reuse  # False: every product decided afresh (no decision, no engine run reused)
         self.explainer = Explainer(ruleset)
         self._sessions: dict[object, Session] = {}
         self._states: dict[tuple, tuple[Rule, ...]] = {}
         self._of_kind: dict[str | None, tuple[Rule, ...]] = {}
         self._idents: dict[str, R.RuleSetId] = {}
         self._deciding: dict[When, str] = {}
+        self._words: dict[tuple, tuple] = {}  # (rule, dates) -> its period in force and its citations
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
 
     def rank(self, family: str, rule_id: str) -> int:
@@ -42,7 +44,7 @@ class Decider:
         """The compiled engine for a kind of component (the rules for it and for any kind, over every
         date), compiled when first needed; for None (the kind not given), the rules for any kind."""
         if kind not in self._sessions:
-            self._sessions[kind] = Session(self.ruleset, kind)
+            self._sessions[kind] = Session(self.ruleset, kind, self.reuse)
         return self._sessions[kind]
 
     def engine(self, facts: dict[str, Any], when: When | dt.date) -> EngineResult:
@@ -83,9 +85,12 @@ class Decider:
         self.close()
 
     # -- the explainer's side -------------------------------------------------------------------
-    def explain(self, facts: dict[str, Any], as_of: When | dt.date) -> tuple[dict[str, RuleResult], dict]:
+    def explain(self, facts: dict[str, Any], as_of: When | dt.date,
+                outcome: _Outcome | None = None) -> tuple[dict[str, RuleResult], dict]:
         """Every rule in force that applies to the product's kind, clause by clause. Rules of other
-        kinds cannot hold (each names its kind); the agreement check verifies the engine fired none."""
+        kinds cannot hold (each names its kind); the agreement check verifies the engine fired none.
+        With `outcome`, the stages are walked as it reaches them: a stage that settles the product
+        ends the walk, and the later stages' rules are not evaluated (their verdicts are not_reached)."""
         as_of = as_when(as_of)
         values = dict(facts)
         family = facts.get(self.ruleset.role("kind"))
@@ -112,12 +117,23 @@ class Decider:
                 for rule in rules:
                     if results[rule.id].result is True:
                         by_family.setdefault(rule.family, []).append(rule.id)
-                for family, ids in by_family.items():
-                    won = self.winner(family, ids)
+                for of, ids in by_family.items():
+                    won = self.winner(of, ids)
                     if won:
                         values.update(self.ruleset.rule(won).then)
+            if outcome is not None and outcome.step(stage, [results[r.id] for r in rules]):
+                break
         derived = {k: v for k, v in values.items() if self.ruleset.facts[k].derived and v is not None}
         return results, derived
+
+    def reached(self, facts: dict[str, Any], when: When) -> set[str]:
+        """The stages the product's decision reaches (a stage that settles it is the last)."""
+        family = facts.get(self.ruleset.role("kind"))
+        if family is None:
+            return {s.name for s in self.ruleset.stages}
+        outcome = _Outcome(self, family, when)
+        self.explain(facts, when, outcome)
+        return outcome.reached
 
     # -- one product -----------------------------------------------------------------------------
     def decide(self, product: str, facts: dict[str, Any], as_of: dt.date | When, description: str = "",
@@ -127,16 +143,19 @@ class Decider:
         decision: it is made (engine and explainer, which must agree) once and reused, with only the
         product's own id, description, source and inputs put in."""
         when = self.when_for(facts, as_of)
-        key = (tuple(sorted((k, v) for k, v in facts.items() if v is not None)), when)
+        key = (tuple(sorted((k, v) for k, v in facts.items() if v is not None)), when) if self.reuse else None
         try:
-            hit = self._made.get(key)
+            hit = self._made.get(key) if key is not None else None
         except TypeError:  # a value that cannot be a key (none of the vocabulary's types): no reuse
             key, hit = None, None
         if hit is None:
             engine = self.engine(facts, when)
-            results, derived = self.explain(facts, when)
-            self._agree(product, engine, results, derived)
-            hit = self._record("", facts, when, "", engine, results, derived, R.Source(), R.Inputs(), "option")
+            family = facts.get(self.ruleset.role("kind"))
+            outcome = _Outcome(self, family, when) if family is not None else None
+            results, derived = self.explain(facts, when, outcome)
+            self._agree(product, engine, results, derived, outcome.reached if outcome else None)
+            hit = self._record("", facts, when, "", engine, results, derived, R.Source(), R.Inputs(), "option",
+                               outcome)
             if key is not None:
                 if len(self._made) >= REUSE:
                     self._made.pop(next(iter(self._made)))  # the oldest: memory stays bounded
@@ -146,8 +165,17 @@ class Decider:
                                        dates=msgspec.structs.replace(hit.dates, sale_from=sale_from))
 
     def _agree(self, product: str, engine: EngineResult, results: dict[str, RuleResult],
-               derived: dict) -> None:
+               derived: dict, reached: set[str] | None = None) -> None:
+        """The engine and the explainer agree on every stage the product reached (None: every stage):
+        the engine ran it, and fired the rules the explainer holds; and on the facts derived."""
         for stage, fired in engine.fired.items():
+            if reached is not None and stage not in reached:
+                continue
+            if stage not in engine.stages_run:
+                raise EngineError(
+                    f"product {product}: the engine stopped before stage '{stage}', which the explainer "
+                    f"reached (stages run: {', '.join(engine.stages_run)}). This is a bug in ampc; please "
+                    "report it with this product's facts.")
             held = {rid for rid, r in results.items() if r.rule.stage == stage and r.result is True}
             if set(fired) != held:  # includes a rule of another kind firing: the explainer did not hold it
                 raise EngineError(
@@ -182,8 +210,13 @@ class Decider:
 
     def _considered(self, rr: RuleResult, reached: bool, relevant: bool, when: When) -> R.Considered:
         rule = rr.rule
-        in_force = R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to)
-        cite = {k: str(v) for k, v in rule.cite_for(when).items()}  # as in force for the decision's taxable year
+        key = (rule.id, when)
+        if key not in self._words:
+            if len(self._words) >= STATES:
+                self._words.clear()
+            self._words[key] = (R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to),
+                                {k: str(v) for k, v in rule.cite_for(when).items()})  # for its taxable year
+        in_force, cite = self._words[key]
         if not reached:  # an earlier stage settled the product; this rule did not take part
             return R.Considered(rule.id, rule.stage, rule.line, "not_reached", rule.label, cite, rule.text,
                                 rule.where, in_force, relevant=relevant)
@@ -192,7 +225,7 @@ class Decider:
 
     def _record(self, product: str, facts: dict, as_of: When, description: str, engine: EngineResult,
                 results: dict[str, RuleResult], derived: dict, source: R.Source, inputs: R.Inputs,
-                sale_from: str) -> R.Decision:
+                sale_from: str, outcome: _Outcome | None = None) -> R.Decision:
         rs = self.ruleset
         base = dict(product=product, description=description, source=source, inputs=inputs,
                     dates=R.Dates(as_of.sale, as_of.production, as_of.taxable_year, sale_from),
@@ -203,10 +236,17 @@ class Decider:
         if family is None:
             return R.Decision(**base, outcome=R.UNDETERMINED, missing=(kind,),
                               reason=R.Reason("kind_not_given"))
-        of_family = [r for r in results.values() if r.rule.applies_to(family)]
-        outcome = _Outcome(self, family, as_of, of_family)
-        fields = outcome.decide()
+        if outcome is None:  # every stage evaluated: walked here
+            outcome = _Outcome(self, family, as_of)
+            for stage in rs.stages:
+                if outcome.step(stage, [r for r in results.values() if r.rule.stage == stage.name
+                                        and r.rule.applies_to(family)]):
+                    break
+        fields = outcome.fields()
         reached = outcome.reached
+        in_force = self._in_force(as_of, family)  # a rule of a stage not reached: no verdict, no clauses
+        of_family = [results.get(r.id) or RuleResult(r, None, ()) for s in rs.stages for r in in_force
+                     if r.stage == s.name]
         near = {r.rule.id for r in relevant([r for r in of_family if rs.stage_kind(r.rule.stage) == "choose"])}
         considered = tuple(self._considered(r, r.rule.stage in reached,
                                             rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near, as_of)
@@ -277,21 +317,25 @@ def _plain(value: Any) -> str:
 class _Outcome:
     """Walks the stages in order; the first stage that settles the product decides it."""
 
-    def __init__(self, decider: Decider, family: str, when: When, of_family: list[RuleResult]):
+    def __init__(self, decider: Decider, family: str, when: When):
         self.decider, self.family, self.when = decider, family, when
         self.rs = decider.ruleset
-        self.by_stage = {s.name: [r for r in of_family if r.rule.stage == s.name] for s in self.rs.stages}
         self.flags: list[R.Flag] = []
         self.reached: set[str] = set()
         self.line: str | None = None
         self.decided_by: tuple[str, ...] = ()
+        self.settled: dict | None = None
 
-    def decide(self) -> dict:
-        for stage in self.rs.stages:
-            self.reached.add(stage.name)
-            settled = getattr(self, stage.kind)(self.by_stage[stage.name])
-            if settled is not None:
-                return settled
+    def step(self, stage: Any, rrs: list[RuleResult]) -> bool:
+        """The stage reached, with its rules' results for the product's kind: whether it settles the product."""
+        self.reached.add(stage.name)
+        self.settled = getattr(self, stage.kind)(rrs)
+        return self.settled is not None
+
+    def fields(self) -> dict:
+        """The outcome's fields, once the stages are walked."""
+        if self.settled is not None:
+            return self.settled
         if self.line is None:
             return dict(outcome=R.REJECTED, reason=R.Reason("no_line_applies", family=self.family))
         return dict(outcome=R.QUALIFIED, line=self.line, classified_line=self.line, decided_by=self.decided_by,

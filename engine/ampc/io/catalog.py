@@ -123,12 +123,12 @@ def _located(name: str, rows: Iterator[Row]) -> Iterator[Row]:
 def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
     """The first key of the row that is not a fact a catalog may give, as the row's problem. A key
     with no value (an empty cell of a column the other rows fill, a JSON null) gives nothing."""
-    known = [n for n, f in vocabulary.items() if not f.derived]
     for key, value in row.raw.items():
-        if value is None or isinstance(value, str) and not clean(value):
+        if value is None or value == "" or isinstance(value, str) and not clean(value):
             continue
         fact = vocabulary.get(key)
         if fact is None:
+            known = [n for n, f in vocabulary.items() if not f.derived]
             return Problem(row.where, f"unknown column or key '{key}'"
                            f"{did_you_mean(str(key), known + list(RESERVED))}",
                            "rename it to a fact from `ampc facts`, or remove it", str(key))
@@ -381,12 +381,26 @@ def _keys_read(values: dict, columns: Columns, where: str, file: str) -> tuple[d
     return out, units, problem
 
 
+READ_KEPT = 65_536  # cells read, kept by their text (a catalog repeats "yes", "240 V", "United States")
+_read: dict[tuple, Any] = {}
+
+
 def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> None:
-    """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem."""
+    """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem.
+    A cell's text read once is read the same way again (under the same rule set, column and unit)."""
     for key, raw in row.raw.items():
         fact = vocabulary[key]
         try:
-            row.facts[key] = normalize_value(fact, raw, row.units.get(key, ""), ruleset)
+            if raw.__class__ is str:
+                seen = (ruleset.sha256, key, raw, row.units.get(key, ""))
+                value = _read.get(seen, _read)
+                if value is _read:
+                    if len(_read) >= READ_KEPT:
+                        _read.clear()
+                    value = _read[seen] = normalize_value(fact, raw, seen[3], ruleset)
+                row.facts[key] = value
+            else:
+                row.facts[key] = normalize_value(fact, raw, row.units.get(key, ""), ruleset)
         except UnitError as exc:
             row.problem = Problem(f"{row.where}, {key}", exc.message, exc.fix, key)
             row.facts = {}

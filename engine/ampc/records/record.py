@@ -100,8 +100,33 @@ def typed_facts(facts: dict[str, Any], vocabulary: dict) -> dict[str, Value]:
     return {k: typed(v, vocabulary[k].unit) for k, v in sorted(facts.items()) if v is not None}
 
 
+TYPED_KEPT = 65_536  # typed values kept (a record's thresholds and most of its values repeat)
+_typed: dict[tuple, Value] = {}
+
+
 def typed(value: Any, unit: str = "") -> Value:
-    """A normalized fact value (Decimal, bool, str, frozenset, date, tuple, None) as a typed Value."""
+    """A normalized fact value (Decimal, bool, str, frozenset, date, tuple, None) as a typed Value.
+    Typed values are immutable: one made before for the same value and unit is handed out again."""
+    kind = value.__class__
+    if kind is Decimal:  # 0 == -0 and 1 == 1.0, yet each is written as it is: keyed by its digits
+        key: tuple = (kind, str(value), unit)
+    elif kind is tuple:
+        key = (kind, tuple((v.__class__, str(v)) for v in value), unit)
+    else:  # True == 1 == Decimal(1): the class keeps them apart
+        key = (kind, value, unit)
+    try:
+        return _typed[key]
+    except KeyError:
+        pass
+    except TypeError:  # a value that cannot be a key
+        return _typed_anew(value, unit)
+    if len(_typed) >= TYPED_KEPT:
+        _typed.clear()
+    out = _typed[key] = _typed_anew(value, unit)
+    return out
+
+
+def _typed_anew(value: Any, unit: str) -> Value:
     if value is None:
         return NotGiven()
     if isinstance(value, bool):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -317,7 +318,11 @@ class RuleSet:
         return index[rule_id]
 
     def stage_kind(self, name: str) -> str:
-        return next(s.kind for s in self.stages if s.name == name)
+        return self._stage_kinds[name]
+
+    @functools.cached_property
+    def _stage_kinds(self) -> dict[str, str]:
+        return {s.name: s.kind for s in self.stages}
 
     def families(self) -> list[str]:
         return sorted({r.family for r in self.rules})
