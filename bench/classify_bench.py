@@ -4,7 +4,7 @@ Runs the whole path a user's catalog takes: write a CSV, read and normalize it, 
 in the rule engine and the explainer (which must agree), and render each decision as the readable
 explanation and as its JSON record. Prints products per second, peak memory and the machine.
 
-    .venv/bin/python bench/classify_bench.py [--count 100000] [--seed 7] [--distinct 200]
+    .venv/bin/python bench/classify_bench.py [--count 100000] [--seed 7] [--distinct 200] [--spread] [--no-reuse]
 """
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ QUALIFICATION = {
 }
 
 
-def generate(path: Path, count: int, seed: int, qualification: bool, distinct: int = 0) -> None:
+def generate(path: Path, count: int, seed: int, qualification: bool, distinct: int = 0, spread: bool = False) -> None:
     """`count` inverters; with `distinct`, only that many specifications, repeated under new ids (as
-    a catalog of many products of a few models is), which the decider decides once each."""
+    a catalog of many products of a few models is), which the decider decides once each. With
+    `spread`, each capacity is drawn to the watt from 100 W to 3 MW (as a manufacturer's range of
+    models is) rather than at and around the thresholds."""
     rng = random.Random(seed)
     specs: list[list] = []
     columns = ["product", "component", "is_end_product", "converts_dc_to_ac", "dc_source", "suitable_for",
@@ -58,7 +60,8 @@ def generate(path: Path, count: int, seed: int, qualification: bool, distinct: i
             row = [f"INV-{n:07d}", "inverter", "yes", "yes",
                    rng.choice(["solar_module", "solar_module", "certified_distributed_wind_energy_system", "other"]),
                    ";".join(rng.sample(SUITABLE, rng.randint(1, 2))), rng.choice(["single", "three"]),
-                   rng.choice(VOLTAGES + [""]), rng.choice(CAPACITIES_W), rng.choice(["yes", "no"]),
+                   rng.choice(VOLTAGES + [""]), rng.randint(100, 3_000_000) if spread else rng.choice(CAPACITIES_W),
+                   rng.choice(["yes", "no"]),
                    rng.choice(["yes", "no"])]
             if qualification:
                 row += list(QUALIFICATION.values())
@@ -72,6 +75,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--distinct", type=int, default=0,
                         help="only this many distinct specifications, repeated under new product ids")
+    parser.add_argument("--spread", action="store_true",
+                        help="capacities drawn to the watt from 100 W to 3 MW, not at and around the thresholds")
+    parser.add_argument("--no-reuse", action="store_true",
+                        help="decide every product afresh, nothing reused (to measure what reuse saves)")
     args = parser.parse_args()
 
     ruleset = load_ruleset()
@@ -79,13 +86,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "inverters.csv"
         started = time.perf_counter()
-        generate(path, args.count, args.seed, qualification, args.distinct)
+        generate(path, args.count, args.seed, qualification, args.distinct, args.spread)
         generated = time.perf_counter()
         rows = read_catalog(path, ruleset)
         read = time.perf_counter()
         outcomes: dict[str, int] = {}
         text_bytes = json_bytes = 0
-        with Decider(ruleset) as decider:
+        with Decider(ruleset, reuse=not args.no_reuse) as decider:
             for decision in decide_rows(rows, decider, dt.date(2025, 6, 30)):
                 outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
                 text_bytes += len(report.explain(decision))
@@ -95,6 +102,8 @@ def main() -> None:
     figures = {
         "products": args.count,
         "distinct_specifications": args.distinct or "all",
+        "reuse": not args.no_reuse,
+        "capacities": "spread, 100 W to 3 MW" if args.spread else "at and around the thresholds",
         "seconds_generate_csv": round(generated - started, 2),
         "seconds_read_and_normalize": round(read - generated, 2),
         "seconds_decide_and_explain": round(decided - read, 2),

@@ -209,17 +209,21 @@ class Decider:
         return tuple(out)
 
     def _considered(self, rr: RuleResult, reached: bool, relevant: bool, when: When) -> R.Considered:
+        """The rule as considered. Its words, period and citations (those for the dates' taxable
+        year) are made once for the rule on those dates, and so is its entry where it was not reached."""
         rule = rr.rule
         key = (rule.id, when)
         if key not in self._words:
             if len(self._words) >= STATES:
                 self._words.clear()
-            self._words[key] = (R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to),
-                                {k: str(v) for k, v in rule.cite_for(when).items()})  # for its taxable year
-        in_force, cite = self._words[key]
+            in_force = R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to)
+            cite = {k: str(v) for k, v in rule.cite_for(when).items()}
+            self._words[key] = in_force, cite, {
+                near: R.Considered(rule.id, rule.stage, rule.line, "not_reached", rule.label, cite, rule.text,
+                                   rule.where, in_force, relevant=near) for near in (False, True)}
+        in_force, cite, not_reached = self._words[key]
         if not reached:  # an earlier stage settled the product; this rule did not take part
-            return R.Considered(rule.id, rule.stage, rule.line, "not_reached", rule.label, cite, rule.text,
-                                rule.where, in_force, relevant=relevant)
+            return not_reached[relevant]
         return R.Considered(rule.id, rule.stage, rule.line, RESULT_WORD[rr.result], rule.label, cite, rule.text,
                             rule.where, in_force, self._clauses(rr), rr.unknown, relevant)
 

@@ -381,7 +381,7 @@ def _keys_read(values: dict, columns: Columns, where: str, file: str) -> tuple[d
     return out, units, problem
 
 
-READ_KEPT = 65_536  # cells read, kept by their text (a catalog repeats "yes", "240 V", "United States")
+READ_KEPT = 16_384  # cells read, kept by their text (a catalog repeats "yes", "240 V", "United States")
 _read: dict[tuple, Any] = {}
 
 

@@ -100,7 +100,7 @@ def typed_facts(facts: dict[str, Any], vocabulary: dict) -> dict[str, Value]:
     return {k: typed(v, vocabulary[k].unit) for k, v in sorted(facts.items()) if v is not None}
 
 
-TYPED_KEPT = 65_536  # typed values kept (a record's thresholds and most of its values repeat)
+TYPED_KEPT = 16_384  # typed values kept (a record's thresholds and most of its values repeat)
 _typed: dict[tuple, Value] = {}
 
 
