@@ -188,6 +188,9 @@ def test_a_compact_record_leaves_the_rules_words_to_the_rule_set_and_keeps_every
         assert verdicts == [(c["rule"], c["result"]) for c in b["considered"]]
         for x, y in zip(a["considered"], b["considered"]):
             assert "text" not in x and "cite" not in x and "label" not in x
+            assert "stage" not in x and "line" not in x  # the rule's, from the rule set
+            for clause in x.get("clauses", []):  # the clause's at its path, from the rule set
+                assert not {"fact", "op", "param", "param_from", "clause", "rule"} & clause.keys(), clause
             not_held = [c for c in y.get("clauses", []) if c["verdict"] != "true"]
             assert [c["path"] for c in x.get("clauses", []) if c["verdict"] != "true"] == [c["path"] for c in not_held]
 
@@ -206,6 +209,26 @@ def test_expand_restores_the_words_from_the_rule_set_it_names(compact_jsonl, dem
     other = msgspec.structs.replace(small, ruleset=msgspec.structs.replace(small.ruleset, sha256="0" * 64))
     with pytest.raises(Unresolved, match="--detail full"):
         expand(other, ruleset)
+
+
+def test_expand_restores_every_clause_as_the_full_record_has_it(compact_jsonl, demo_jsonl, ruleset):
+    """Each clause a compact record keeps, expanded, is the full record's clause at the same path:
+    its fact, operator, parameter, the date the parameter's value is in force from, and its words;
+    and each rule its stage and line."""
+    from ampc.records.detail import expand
+    clauses = with_param = 0
+    for small, full in zip(map(R.decode, _lines(compact_jsonl)), map(R.decode, _lines(demo_jsonl))):
+        if isinstance(small, R.ErrorRecord):
+            continue
+        for c in expand(small, ruleset).considered:
+            f = full.considered_rule(c.rule)
+            assert (c.stage, c.line) == (f.stage, f.line)
+            at = {x.path: x for x in f.clauses}
+            for x in c.clauses:
+                assert x == at[x.path], (small.product, c.rule, x.path)
+                clauses += 1
+                with_param += x.param_from is not None
+    assert clauses > 100 and with_param > 10, (clauses, with_param)
 
 
 def test_expand_restores_the_facts_and_flags_a_compact_record_leaves_out(compact_jsonl, demo_jsonl, ruleset):

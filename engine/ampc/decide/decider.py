@@ -219,13 +219,15 @@ class Decider:
             in_force = R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to)
             cite = {k: str(v) for k, v in rule.cite_for(when).items()}
             self._words[key] = in_force, cite, {
-                near: R.Considered(rule.id, rule.stage, rule.line, "not_reached", rule.label, cite, rule.text,
-                                   rule.where, in_force, relevant=near) for near in (False, True)}
+                near: R.Considered(rule=rule.id, stage=rule.stage, line=rule.line, result="not_reached",
+                                   label=rule.label, cite=cite, text=rule.text, source=rule.where,
+                                   in_force=in_force, relevant=near) for near in (False, True)}
         in_force, cite, not_reached = self._words[key]
         if not reached:  # an earlier stage settled the product; this rule did not take part
             return not_reached[relevant]
-        return R.Considered(rule.id, rule.stage, rule.line, RESULT_WORD[rr.result], rule.label, cite, rule.text,
-                            rule.where, in_force, self._clauses(rr), rr.unknown, relevant)
+        return R.Considered(rule=rule.id, stage=rule.stage, line=rule.line, result=RESULT_WORD[rr.result],
+                            label=rule.label, cite=cite, text=rule.text, source=rule.where, in_force=in_force,
+                            clauses=self._clauses(rr), missing=rr.unknown, relevant=relevant)
 
     def _record(self, product: str, facts: dict, as_of: When, description: str, engine: EngineResult,
                 results: dict[str, RuleResult], derived: dict, source: R.Source, inputs: R.Inputs,

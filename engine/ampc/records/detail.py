@@ -1,8 +1,10 @@
 """Compact and full records. A compact record keeps every candidate rule's verdict and every clause
 that failed or is unknown (and, of a rule that holds, the alternatives that made it hold), with its
-actual value, threshold and rule id, and the input cells that hold a value; the
-rules' own words (label, text, citation, source, period, the clause's words) it leaves to the rule
-set, which the record names by its hash. `expand` puts them back from that rule set."""
+path in the rule's condition, actual value, threshold (with its unit) and verdict, under the rule's
+id; and the input cells that hold a value. What the rule set holds it leaves to the rule set, which
+the record names by its hash: the rule's stage, line and words (label, text, citation, source,
+period), and each clause's words, fact, operator, parameter and the date that parameter's value is
+in force from (all read from the clause at its path). `expand` puts them back from that rule set."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import replace
 
 import msgspec
 
+from ampc.decide.explain import Explainer
 from ampc.errors import AmpcError
 from ampc.records import record as R
 from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet, When
@@ -21,8 +24,9 @@ def compact(record: R.Record) -> R.Record:
         return record
     considered = tuple(
         msgspec.structs.replace(
-            c, label=None, cite=None, text=None, source=None, in_force=None,
-            clauses=tuple(msgspec.structs.replace(x, clause="", rule="") for x in c.clauses
+            c, stage="", line="", label=None, cite=None, text=None, source=None, in_force=None,
+            clauses=tuple(msgspec.structs.replace(x, clause="", rule="", fact="", op="", param=None, param_from=None,
+                                                  derived=False) for x in c.clauses
                           if x.verdict != "true" or (x.decisive and "any[" in x.path)))
         for c in record.considered)
     given = record.inputs  # a cell left empty gives no value: the facts list it as not given
@@ -50,15 +54,22 @@ def expand(record: R.Record, ruleset: RuleSet) -> R.Record:
                          "--rules the rule set it was decided under, or write records with --detail full)")
     considered = []
     when = When(record.dates.sale, record.dates.production, record.dates.taxable_year_begins)
+    explainer = Explainer(ruleset)  # the date a parameter's value is in force from, as the decider read it
     for c in record.considered:
         rule = ruleset.rule(c.rule)
-        words = _clause_words(rule)
+        at = _comparisons(rule)
+        clauses = []
+        for x in c.clauses:
+            cmp = at.get(x.path)
+            if cmp is None:
+                raise Unresolved(f"record {record.product}: rule {rule.id} has no clause at {x.path} in these rules")
+            clauses.append(msgspec.structs.replace(
+                x, clause=cmp.clause, rule=c.rule, fact=cmp.fact, op=cmp.op, param=cmp.param or None,
+                param_from=explainer.since(cmp, when), derived=ruleset.facts[cmp.fact].derived))
         considered.append(msgspec.structs.replace(
-            c, label=rule.label, cite=_cite(rule, when, record.ruleset.law_as_enacted_by), text=rule.text,
-            source=rule.where,
-            in_force=R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to),
-            clauses=tuple(msgspec.structs.replace(x, clause=words.get(x.path, ""), rule=c.rule)
-                          for x in c.clauses)))
+            c, stage=rule.stage, line=rule.line, label=rule.label,
+            cite=_cite(rule, when, record.ruleset.law_as_enacted_by), text=rule.text, source=rule.where,
+            in_force=R.InForce(rule.keyed_on, rule.in_force_from, rule.in_force_to), clauses=tuple(clauses)))
     flags = tuple(msgspec.structs.replace(f, note=_note(f, ruleset)) for f in record.flags)
     facts = record.facts or _facts(record, ruleset)
     return msgspec.structs.replace(record, considered=tuple(considered), flags=flags,
@@ -95,14 +106,14 @@ def _cite(rule: Rule, when: When, known_on: dt.date | None) -> dict[str, str]:
     return {k: str(v) for k, v in rule.cite_for(when).items()}
 
 
-def _clause_words(rule: Rule) -> dict[str, str]:
-    """The words of each comparison of the rule, by its place in the condition tree (as the
-    explainer names it: all[2], all[3]/any[1], ...)."""
-    out: dict[str, str] = {}
+def _comparisons(rule: Rule) -> dict[str, Cmp]:
+    """Each comparison of the rule by its place in the condition tree (as the explainer names it:
+    all[2], all[3]/any[1], ...)."""
+    out: dict[str, Cmp] = {}
 
     def walk(cond: Cond, path: str) -> None:
         if isinstance(cond, Cmp):
-            out[path or "all"] = cond.clause
+            out[path or "all"] = cond
         elif isinstance(cond, Not):
             walk(cond.item, f"{path}/not")
         else:

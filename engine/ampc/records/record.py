@@ -149,11 +149,13 @@ def _typed_anew(value: Any, unit: str) -> Value:
 
 class Clause(_Frozen, omit_defaults=True, kw_only=True):
     """One condition of one rule: the actual value against the threshold, and the verdict. A compact
-    record leaves out `rule`: the rule considered that holds the clause names it."""
+    record leaves out what the rule set restores from the rule and the clause's path: the rule id
+    (the rule considered that holds the clause names it), the fact, the operator, the parameter, the
+    date its value is in force from, and whether the fact is derived."""
 
     rule: str = ""
-    fact: str
-    op: str  # at_least | more_than | at_most | less_than | is | one_of
+    fact: str = ""
+    op: str = ""  # at_least | more_than | at_most | less_than | is | one_of
     threshold: Value  # the literal or the parameter's value in the fact's unit, or NotStatedByLaw
     actual: Value  # NotGiven where the product does not state it
     verdict: Verdict
@@ -173,14 +175,15 @@ class InForce(_Frozen):
     end: dt.date | None = None
 
 
-class Considered(_Frozen, omit_defaults=True):
+class Considered(_Frozen, omit_defaults=True, kw_only=True):
     """One rule as considered for this product. In a compact record (`detail: compact`) the rule's
-    own words (label, text, cite, source, in_force) and the clauses that neither failed nor decided
-    are left out: the rule set the record names by its hash holds them (`expand` puts them back)."""
+    stage and line, its own words (label, text, cite, source, in_force) and the clauses that neither
+    failed nor decided are left out: the rule set the record names by its hash holds them (`expand`
+    puts them back)."""
 
     rule: str
-    stage: str
-    line: str
+    stage: str = ""
+    line: str = ""
     result: RuleResultWord
     label: str | None = None
     cite: dict[str, str] | None = None
