@@ -43,7 +43,7 @@ from ampc.rules.units import convert
 
 SCALE = 10**18
 LIMIT = 2**63 - 1
-CONCLUDED = 4_096  # the engine's conclusions kept per session, by cell (the oldest dropped first)
+CONCLUDED = 1_024  # the engine's conclusions kept per session, by cell (the oldest dropped first)
 _OTHER = object()  # the cell of an enum or text value no compiled test names
 NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
 _names = itertools.count()

@@ -30,7 +30,7 @@ class Decider:
         self._of_kind: dict[str | None, tuple[Rule, ...]] = {}
         self._idents: dict[str, R.RuleSetId] = {}
         self._deciding: dict[When, str] = {}
-        self._words: dict[tuple, tuple] = {}  # (rule, dates) -> its period in force and its citations
+        self._words: dict[tuple, tuple] = {}  # (rule, dates) -> its period, citations, entries not reached
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
 
     def rank(self, family: str, rule_id: str) -> int:
