@@ -41,9 +41,9 @@ if _missing():
     pytest.skip(_missing(), allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
@@ -103,12 +103,29 @@ def fill(driver, fact: str, text: str) -> None:
     box.send_keys(text)
 
 
+def replaced(element):
+    """A wait's condition: the element has left the page (the page or its part was replaced).
+    chromedriver reports a node that left mid-call either as stale or as "does not belong to the
+    document"; both mean it is gone."""
+    def gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+    return gone
+
+
 def start(driver, base: str, kind: str) -> None:
     driver.get(base + "/")
     driver.find_element(By.CSS_SELECTOR, f'input[name="kind"][value="{kind}"]').click()
     old = driver.find_element(By.TAG_NAME, "main")
     driver.find_element(By.CSS_SELECTOR, "form.kinds button[type=submit]").click()
-    WebDriverWait(driver, 30).until(staleness_of(old))
+    WebDriverWait(driver, 30).until(replaced(old))
 
 
 def answer_inverter(driver, **facts: str) -> None:
@@ -131,7 +148,7 @@ def submit(driver, button_id: str) -> None:
     """Click a submit button and wait for the page it loads."""
     old = driver.find_element(By.TAG_NAME, "main")
     driver.find_element(By.ID, button_id).click()
-    WebDriverWait(driver, 30).until(staleness_of(old))
+    WebDriverWait(driver, 30).until(replaced(old))
 
 
 def decide(driver) -> tuple[str, str | None]:

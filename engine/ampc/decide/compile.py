@@ -12,6 +12,11 @@ Stages chain forward: a stage's rules fire on the stage's fact and record what t
 a lowest-priority rule then asserts the next stage's fact carrying those conclusions. A derived
 true/false fact is false when every rule of the product's kind that concludes it fails (as the
 explainer reads it), so each such rule is compiled twice: its condition, and its condition negated.
+A stage that settles the product (no identity concluded, no class that wins) asserts no next stage.
+
+Every test compares one fact with a constant, so the constants each fact is compared with (collected
+as the rules compile) and the eras of the dates cut the products into cells on which every test is
+constant: the conclusions for a cell the session has run are reused for the next product in it.
 
 The compiled form is independent of the explainer: it reads each threshold from the rule set
 (the parameter's value in force, converted to the fact's unit) and applies the declared precedence
