@@ -347,7 +347,7 @@ def compare(decider: Any, facts: dict[str, Any], when: When) -> tuple[str | None
     explainer holds; and the facts those stages derive the same."""
     engine = decider.engine(facts, when)
     results, derived = decider.explain(facts, when)
-    stopped = decider.reached(facts, when) - set(engine.stages_run)
+    stopped = decider.reached(facts, when, results) - set(engine.stages_run)
     if stopped:
         return f"the engine stopped before stage(s) {sorted(stopped)}, which the decision reaches", results
     for stage in engine.stages_run:

@@ -250,7 +250,7 @@ class Compiler:
         if expected is UNSTATED:
             return self._unstated(cmp, negate)
         self.cuts.setdefault(cmp.fact, set()).update(
-            expected if isinstance(expected, tuple) and fact.type != "bool" else (expected,))
+            expected if isinstance(expected, tuple) else (expected,))
         if fact.type == "bool":
             return {key: (not expected) if negate else expected}
         if fact.type in ("enum", "text"):

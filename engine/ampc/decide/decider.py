@@ -127,13 +127,17 @@ class Decider:
         derived = {k: v for k, v in values.items() if self.ruleset.facts[k].derived and v is not None}
         return results, derived
 
-    def reached(self, facts: dict[str, Any], when: When) -> set[str]:
-        """The stages the product's decision reaches (a stage that settles it is the last)."""
+    def reached(self, facts: dict[str, Any], when: When, results: dict[str, RuleResult]) -> set[str]:
+        """The stages the product's decision reaches (a stage that settles it is the last), walked
+        over the results of `explain` on every stage."""
         family = facts.get(self.ruleset.role("kind"))
         if family is None:
             return {s.name for s in self.ruleset.stages}
         outcome = Outcome(self, family, when)
-        self.explain(facts, when, outcome)
+        for stage in self.ruleset.stages:
+            if outcome.step(stage, [r for r in results.values() if r.rule.stage == stage.name
+                                    and r.rule.applies_to(family)]):
+                break
         return outcome.reached
 
     # -- one product -----------------------------------------------------------------------------
@@ -232,7 +236,8 @@ class Decider:
 
     def _record(self, product: str, facts: dict, as_of: When, description: str, engine: EngineResult,
                 results: dict[str, RuleResult], derived: dict, source: R.Source, inputs: R.Inputs,
-                sale_from: str, outcome: Outcome | None = None) -> R.Decision:
+                sale_from: str, outcome: Outcome | None) -> R.Decision:
+        """The decision record; `outcome` is the stages' walk (None only when the kind is not given)."""
         rs = self.ruleset
         base = dict(product=product, description=description, source=source, inputs=inputs,
                     dates=R.Dates(as_of.sale, as_of.production, as_of.taxable_year, sale_from),
@@ -243,12 +248,6 @@ class Decider:
         if family is None:
             return R.Decision(**base, outcome=R.UNDETERMINED, missing=(kind,),
                               reason=R.Reason("kind_not_given"))
-        if outcome is None:  # every stage evaluated: walked here
-            outcome = Outcome(self, family, as_of)
-            for stage in rs.stages:
-                if outcome.step(stage, [r for r in results.values() if r.rule.stage == stage.name
-                                        and r.rule.applies_to(family)]):
-                    break
         fields = outcome.fields()
         reached = outcome.reached
         in_force = self._in_force(as_of, family)  # a rule of a stage not reached: no verdict, no clauses

@@ -13,7 +13,7 @@ from typing import Any
 from ampc.errors import InputError, Problem, did_you_mean, written
 from ampc.io.columns import Columns
 from ampc.io.textrows import Trouble, csv_records, document_text, json_lines
-from ampc.io.values import add_computed, as_date, normalize_value
+from ampc.io.values import add_computed, as_date, read_cell
 from ampc.rules.model import FactDef, RuleSet
 from ampc.rules.units import UnitError
 from ampc.rules.words import clean
@@ -381,26 +381,11 @@ def _keys_read(values: dict, columns: Columns, where: str, file: str) -> tuple[d
     return out, units, problem
 
 
-READ_KEPT = 16_384  # cells read, kept by their text (a catalog repeats "yes", "240 V", "United States")
-_read: dict[tuple, Any] = {}
-
-
 def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> None:
-    """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem.
-    A cell's text read once is read the same way again (under the same rule set, column and unit)."""
+    """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem."""
     for key, raw in row.raw.items():
-        fact = vocabulary[key]
         try:
-            if raw.__class__ is str:
-                seen = (ruleset.sha256, key, raw, row.units.get(key, ""))
-                value = _read.get(seen, _read)
-                if value is _read:
-                    if len(_read) >= READ_KEPT:
-                        _read.clear()
-                    value = _read[seen] = normalize_value(fact, raw, seen[3], ruleset)
-                row.facts[key] = value
-            else:
-                row.facts[key] = normalize_value(fact, raw, row.units.get(key, ""), ruleset)
+            row.facts[key] = read_cell(vocabulary[key], raw, row.units.get(key, ""), ruleset)
         except UnitError as exc:
             row.problem = Problem(f"{row.where}, {key}", exc.message, exc.fix, key)
             row.facts = {}

@@ -95,6 +95,24 @@ def normalize_value(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet)
     return fold_text(raw)
 
 
+READ_KEPT = 16_384  # cells read, kept by their text (a catalog repeats the same words and values)
+_read: dict[tuple, Any] = {}
+
+
+def read_cell(fact: FactDef, raw: Any, header_unit: str, ruleset: RuleSet) -> Any:
+    """normalize_value, for a catalog's cell: a cell's text read once (under the same rule set,
+    column and unit) is read the same way again."""
+    if raw.__class__ is not str:
+        return normalize_value(fact, raw, header_unit, ruleset)
+    key = (ruleset.sha256, fact.name, raw, header_unit)
+    value = _read.get(key, _read)
+    if value is _read:
+        if len(_read) >= READ_KEPT:
+            _read.clear()
+        value = _read[key] = normalize_value(fact, raw, header_unit, ruleset)
+    return value
+
+
 def as_date(raw: Any) -> dt.date:
     """A day, written YYYY-MM-DD (or a date cell). A time of day is refused, not cut off: the law's
     dates are days, and the day a timestamp falls on depends on its time zone. A number is refused
@@ -258,7 +276,7 @@ def _to_places(fact: FactDef, value: Decimal, shown: str) -> None:
 
 def catalog_value(value: Any, unit: str) -> Any:
     """A native value as a YAML catalog writes it, for a product made up by the analyses: a quantity
-    with its unit ('125000 W'), a set as the list of its members, a date in ISO form, true/false and
+    as its number and unit, a set as the list of its members, a date in ISO form, true/false and
     words as they are."""
     if isinstance(value, Decimal):
         return f"{plain(value)} {unit}".strip()

@@ -107,22 +107,13 @@ _typed: dict[tuple, Value] = {}
 def typed(value: Any, unit: str = "") -> Value:
     """A normalized fact value (Decimal, bool, str, frozenset, date, tuple, None) as a typed Value.
     Typed values are immutable: one made before for the same value and unit is handed out again."""
-    kind = value.__class__
-    if kind is Decimal:  # 0 == -0 and 1 == 1.0, yet each is written as it is: keyed by its digits
-        key: tuple = (kind, str(value), unit)
-    elif kind is tuple:
-        key = (kind, tuple((v.__class__, str(v)) for v in value), unit)
-    else:  # True == 1 == Decimal(1): the class keeps them apart
-        key = (kind, value, unit)
-    try:
-        return _typed[key]
-    except KeyError:
-        pass
-    except TypeError:  # a value that cannot be a key
-        return _typed_anew(value, unit)
-    if len(_typed) >= TYPED_KEPT:
-        _typed.clear()
-    out = _typed[key] = _typed_anew(value, unit)
+    kind = value.__class__  # 1 == 1.0 == True and 0 == -0, each written as it is: keyed by class and digits
+    key = (kind, repr(value) if kind is Decimal or kind is tuple else value, unit)
+    out = _typed.get(key)
+    if out is None:
+        if len(_typed) >= TYPED_KEPT:
+            _typed.clear()
+        out = _typed[key] = _typed_anew(value, unit)
     return out
 
 

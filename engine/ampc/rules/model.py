@@ -1,4 +1,8 @@
-"""The rule set as frozen data: facts, parameters, conditions, rules, precedence, stages."""
+"""The rule set as frozen data: facts, parameters, conditions, rules, precedence, stages.
+
+Over 400 lines because it is one vocabulary of types that refer to one another (a RuleSet holds its
+Rules, Params, Stages and FactDefs; a Rule its conditions and citations) and that every other module
+reads; split by type, the modules would import each other in a circle."""
 
 from __future__ import annotations
 
