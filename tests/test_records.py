@@ -116,17 +116,22 @@ def test_verify_finds_every_demo_record_identical(demo_jsonl):
     assert result.output.strip().splitlines()[-1] == f"{count} records verified: {count} identical"
 
 
-def test_verify_under_a_changed_parameter_names_exactly_the_records_and_clauses_that_changed(demo_jsonl, tmp_path):
+@pytest.mark.parametrize("detail", ["full", "compact"])
+def test_verify_under_a_changed_parameter_names_exactly_the_records_and_clauses_that_changed(
+        detail, demo_jsonl, compact_jsonl, tmp_path):
     root = copy_rule_set(tmp_path / "copy")
     path = root / "rules" / "part_ii" / "line_03_inverters.yaml"
     text = path.read_text(encoding="utf-8")
     block = re.search(r"  inverter\.commercial\.max_capacity:\n(?:    .*\n)+", text).group(0)
     path.write_text(text.replace(block, block.replace("{2023-01-01: 125 kW}", "{2023-01-01: 150 kW}")),
                     encoding="utf-8")
-    records = [(n, R.decode(line)) for n, line in enumerate(_lines(demo_jsonl), start=1)]
-    # the records that state a clause on that parameter: exactly those must differ
-    uses = {r.product for _, r in records if isinstance(r, R.Decision) and any(
-        c.param == "inverter.commercial.max_capacity" for k in r.considered for c in k.clauses)}
+    # the records that state a clause on that parameter (the full records name it; a compact one keeps
+    # it where it failed or is unknown, the threshold raised makes none fail): exactly those must differ
+    uses = {r.product for r in map(R.decode, _lines(demo_jsonl)) if isinstance(r, R.Decision) and any(
+        c.param == "inverter.commercial.max_capacity" and (detail == "full" or c.verdict != "true")
+        for k in r.considered for c in k.clauses)}
+    written = demo_jsonl if detail == "full" else compact_jsonl
+    records = [(n, R.decode(line)) for n, line in enumerate(_lines(written), start=1)]
     assert uses
     results = list(verify(records, load_ruleset(root)))
     assert all(v.rules_differ for v in results)
@@ -140,7 +145,7 @@ def test_verify_under_a_changed_parameter_names_exactly_the_records_and_clauses_
         assert moved.now == {"type": "quantity", "value": "150000", "unit": "W"}
     others = {v.status for v in results if v.product not in uses}  # the rest: the same decision
     assert others == {"same_decision"}
-    out = run("verify", demo_jsonl, "--rules", root).output
+    out = run("verify", written, "--rules", root).output
     assert "clause inverter.commercial all[6] threshold: 125,000 W -> 150,000 W" in out
     assert out.strip().splitlines()[-1].startswith(f"{len(records)} records verified: {len(uses)} different")
 
@@ -214,9 +219,11 @@ def test_expand_restores_the_words_from_the_rule_set_it_names(compact_jsonl, dem
 def test_expand_restores_every_clause_as_the_full_record_has_it(compact_jsonl, demo_jsonl, ruleset):
     """Each clause a compact record keeps, expanded, is the full record's clause at the same path:
     its fact, operator, parameter, the date the parameter's value is in force from, and its words;
-    and each rule its stage and line."""
+    and each rule its stage and line; and its threshold and actual value, written bare, typed again as
+    they were, of every kind of value the demo's clauses hold."""
     from ampc.records.detail import expand
     clauses = with_param = 0
+    kinds: set[str] = set()
     for small, full in zip(map(R.decode, _lines(compact_jsonl)), map(R.decode, _lines(demo_jsonl))):
         if isinstance(small, R.ErrorRecord):
             continue
@@ -228,7 +235,31 @@ def test_expand_restores_every_clause_as_the_full_record_has_it(compact_jsonl, d
                 assert x == at[x.path], (small.product, c.rule, x.path)
                 clauses += 1
                 with_param += x.param_from is not None
+                kinds |= {type(x.threshold).__name__, type(x.actual).__name__}
     assert clauses > 100 and with_param > 10, (clauses, with_param)
+    assert kinds == {"Quantity", "Boolean", "Text", "Members", "Day", "OneOf", "NotGiven", "NotStatedByLaw"}, kinds
+
+
+def test_a_compact_clause_writes_its_values_bare_and_a_threshold_the_law_does_not_state_typed(ruleset):
+    """The threshold and actual value of a compact clause: plain JSON, the unit once; typed again by
+    the clause's fact, the same values (a threshold the law does not state is kept as it is)."""
+    import datetime as dt
+
+    from ampc.records.detail import bare, typed
+    facts = ruleset.facts
+    given = [("ac_capacity", R.quantity(125000, "W"), "125000"),
+             ("rated_output_voltage", R.OneOf((R.quantity(120, "V"), R.quantity(240, "V"))), ["120", "240"]),
+             ("is_end_product", R.Boolean(False), False), ("phase", R.Text("three"), "three"),
+             ("suitable_for", R.Members(("commercial", "residence")), ["commercial", "residence"]),
+             ("sale_date", R.Day(dt.date(2023, 1, 1)), "2023-01-01"),
+             ("ac_capacity", R.NotStatedByLaw("inverter.commercial.max_capacity", dt.date(2033, 1, 1)),
+              {"type": "not_stated_by_law", "param": "inverter.commercial.max_capacity", "date": "2033-01-01"})]
+    for name, value, written in given:
+        assert json.loads(R.encode(bare(value))) == written
+        unit = next((v.unit for v in (value, *getattr(value, "values", ())) if isinstance(v, R.Quantity)), "")
+        read = msgspec.json.decode(R.encode(bare(value)), type=R.Value | R.Bare)
+        assert typed(read, facts[name], unit, actual=isinstance(value, R.Members)) == value, name
+    assert bare(R.NotGiven()) is None and typed(None, facts["ac_capacity"], "W", actual=True) == R.NotGiven()
 
 
 def test_expand_restores_the_facts_and_flags_a_compact_record_leaves_out(compact_jsonl, demo_jsonl, ruleset):

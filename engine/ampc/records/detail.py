@@ -4,19 +4,21 @@ path in the rule's condition, actual value, threshold (with its unit) and verdic
 id; and the input cells that hold a value. What the rule set holds it leaves to the rule set, which
 the record names by its hash: the rule's stage, line and words (label, text, citation, source,
 period), and each clause's words, fact, operator, parameter and the date that parameter's value is
-in force from (all read from the clause at its path). `expand` puts them back from that rule set."""
+in force from (all read from the clause at its path); it writes each threshold and actual value bare
+(`R.Bare`), its type being its fact's. `expand` puts them back from that rule set."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from decimal import Decimal
 
 import msgspec
 
 from ampc.decide.explain import Explainer
 from ampc.errors import AmpcError
 from ampc.records import record as R
-from ampc.rules.model import All, Cmp, Cond, Not, Rule, RuleSet, When
+from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When
 
 
 def compact(record: R.Record) -> R.Record:
@@ -25,8 +27,8 @@ def compact(record: R.Record) -> R.Record:
     considered = tuple(
         msgspec.structs.replace(
             c, stage="", line="", label=None, cite=None, text=None, source=None, in_force=None,
-            clauses=tuple(msgspec.structs.replace(x, clause="", rule="", fact="", op="", param=None, param_from=None,
-                                                  derived=False) for x in c.clauses
+            clauses=tuple(_bared(msgspec.structs.replace(x, clause="", rule="", fact="", op="", param=None,
+                                                         param_from=None, derived=False)) for x in c.clauses
                           if x.verdict != "true" or (x.decisive and "any[" in x.path)))
         for c in record.considered)
     given = record.inputs  # a cell left empty gives no value: the facts list it as not given
@@ -37,6 +39,78 @@ def compact(record: R.Record) -> R.Record:
     flags = tuple(msgspec.structs.replace(f, note="") for f in record.flags)  # the rule's or precedence's words
     return msgspec.structs.replace(record, considered=considered, inputs=inputs, facts=facts, flags=flags,
                                    detail="compact")
+
+
+def _bared(clause: R.Clause) -> R.Clause:
+    """The clause with its threshold and actual value bare and their one unit (both are in the fact's
+    canonical unit); kept typed if they were ever in two units."""
+    units = {v.unit for v in (clause.threshold, clause.actual, *_members(clause.threshold))
+             if isinstance(v, R.Quantity)}
+    if len(units) > 1:
+        return clause
+    return msgspec.structs.replace(clause, threshold=bare(clause.threshold), actual=bare(clause.actual),
+                                   unit=units.pop() if units else "")
+
+
+def _members(value: object) -> tuple:
+    return value.values if isinstance(value, R.OneOf) else ()
+
+
+def bare(value: R.Value | R.Bare | None) -> R.Value | R.Bare | None:
+    """A typed value as a compact record writes it (`R.Bare`); a threshold the law does not state stays typed."""
+    if isinstance(value, R.Quantity):
+        return str(value.value)
+    if isinstance(value, (R.Boolean, R.Text)):
+        return value.value
+    if isinstance(value, R.Day):
+        return value.value.isoformat()
+    if isinstance(value, R.Members):
+        return value.values
+    if isinstance(value, R.OneOf):
+        return tuple(bare(v) for v in value.values)  # type: ignore[misc]
+    if isinstance(value, R.NotGiven):
+        return None
+    return value
+
+
+def typed(value: R.Value | R.Bare | None, fact: FactDef, unit: str, actual: bool) -> R.Value:
+    """A bare value typed again by its fact: the inverse of `bare` (a typed value is returned as it is)."""
+    if value is None:
+        return R.NotGiven()
+    if isinstance(value, msgspec.Struct):
+        return value
+    if isinstance(value, tuple):
+        if actual:  # an actual list is the members of a set; a threshold's, the values it allows
+            return R.typed(frozenset(value))
+        return R.typed(tuple(_scalar(v, fact) for v in value), unit)
+    return R.typed(_scalar(value, fact), unit)
+
+
+def _scalar(value: str | bool, fact: FactDef) -> object:
+    if isinstance(value, bool) or fact.type not in ("quantity", "date"):
+        return value
+    return Decimal(value) if fact.type == "quantity" else dt.date.fromisoformat(value)
+
+
+def retyped(clause: R.Clause, fact: FactDef) -> R.Clause:
+    """A compact record's clause with its threshold and actual value typed again, as the full record has them."""
+    return msgspec.structs.replace(clause, threshold=typed(clause.threshold, fact, clause.unit, False),
+                                   actual=typed(clause.actual, fact, clause.unit, True), unit="")
+
+
+def retype(record: R.Record, ruleset: RuleSet) -> R.Record:
+    """A compact record with its clauses' values typed again by the facts of `ruleset` (which need
+    not be the rules it was decided under: a clause whose rule or path these rules lack stays bare),
+    so that two records' clauses compare, and show, as values."""
+    if not isinstance(record, R.Decision) or record.detail == "full":
+        return record
+    considered = []
+    known = {r.id for r in ruleset.rules}
+    for c in record.considered:
+        at = _comparisons(ruleset.rule(c.rule)) if c.rule in known else {}
+        considered.append(msgspec.structs.replace(c, clauses=tuple(
+            retyped(x, ruleset.facts[at[x.path].fact]) if x.path in at else x for x in c.clauses)))
+    return msgspec.structs.replace(record, considered=tuple(considered))
 
 
 class Unresolved(AmpcError):
@@ -63,9 +137,10 @@ def expand(record: R.Record, ruleset: RuleSet) -> R.Record:
             cmp = at.get(x.path)
             if cmp is None:
                 raise Unresolved(f"record {record.product}: rule {rule.id} has no clause at {x.path} in these rules")
+            fact = ruleset.facts[cmp.fact]
             clauses.append(msgspec.structs.replace(
-                x, clause=cmp.clause, rule=c.rule, fact=cmp.fact, op=cmp.op, param=cmp.param or None,
-                param_from=explainer.since(cmp, when), derived=ruleset.facts[cmp.fact].derived))
+                retyped(x, fact), clause=cmp.clause, rule=c.rule, fact=cmp.fact, op=cmp.op, param=cmp.param or None,
+                param_from=explainer.since(cmp, when), derived=fact.derived))
         considered.append(msgspec.structs.replace(
             c, stage=rule.stage, line=rule.line, label=rule.label,
             cite=_cite(rule, when, record.ruleset.law_as_enacted_by), text=rule.text, source=rule.where,

@@ -82,6 +82,12 @@ class OneOf(_Frozen, tag="one_of", tag_field="type"):
 
 Value = Union[Quantity, Boolean, Text, Members, Day, NotGiven, NotStatedByLaw, OneOf]  # noqa: UP007
 
+# A compact record's clause writes its threshold and actual value bare, their type read from the
+# clause's fact in the rule set and a quantity's unit once for the clause: a decimal string, true
+# or false, an allowed value, a date (YYYY-MM-DD), a list (the members of a set; a threshold's
+# allowed values), left out for a fact not given; a threshold the law does not state stays typed.
+Bare = Union[str, bool, tuple[Union[str, bool], ...]]  # noqa: UP007
+
 
 def plain_decimal(value: Decimal | int) -> Decimal:
     """The same number written plainly: no exponent and no trailing zeros (exact, no rounding)."""
@@ -142,13 +148,15 @@ class Clause(_Frozen, omit_defaults=True, kw_only=True):
     """One condition of one rule: the actual value against the threshold, and the verdict. A compact
     record leaves out what the rule set restores from the rule and the clause's path: the rule id
     (the rule considered that holds the clause names it), the fact, the operator, the parameter, the
-    date its value is in force from, and whether the fact is derived."""
+    date its value is in force from, and whether the fact is derived; and it writes the threshold and
+    the actual value bare (`Bare`), with their unit."""
 
     rule: str = ""
     fact: str = ""
     op: str = ""  # at_least | more_than | at_most | less_than | is | one_of
-    threshold: Value  # the literal or the parameter's value in the fact's unit, or NotStatedByLaw
-    actual: Value  # NotGiven where the product does not state it
+    threshold: Value | Bare  # the literal or the parameter's value in the fact's unit, or NotStatedByLaw
+    actual: Value | Bare | None = None  # NotGiven where the product does not state it (compact: None)
+    unit: str = ""  # compact: the unit of the bare threshold and actual (the fact's canonical unit)
     verdict: Verdict
     param: str | None = None  # the parameter the threshold comes from
     param_from: dt.date | None = None  # the edition: the date from which that value is in force

@@ -19,7 +19,7 @@ from ampc.decide.pipeline import decide_row
 from ampc.errors import InputError, Problem
 from ampc.io.catalog import Row, prepare
 from ampc.records import record as R
-from ampc.records.detail import compact
+from ampc.records.detail import compact, retype
 from ampc.rules.model import RuleSet, When
 
 Status = str  # identical | same_decision | different
@@ -172,7 +172,8 @@ def verify(records: Iterable[tuple[int, R.Record]], ruleset: RuleSet) -> Iterato
                 status, found = "same_decision", []
             else:
                 status = "different"
-                found = changes(record, again) or [Change("record", recorded=None, now=None)]
+                found = changes(retype(record, ruleset), retype(again, ruleset)) or [
+                    Change("record", recorded=None, now=None)]
             yield Verified(number, record.product, status, rules_differ, record.ruleset.sha256,
                            again.ruleset.sha256, software_differs, tuple(found))
 
