@@ -125,12 +125,12 @@ def test_a_decision_reused_for_the_same_facts_is_the_one_made_afresh(ruleset):
 def _engine_runs(session, monkeypatch) -> list:
     """Count the facts asserted to the session's engine (one a stage run)."""
     asserted: list = []
-    real = session._engine.assert_fact
+    real = session._post
 
     def counting(fact):
         asserted.append(fact["_stage"])
         return real(fact)
-    monkeypatch.setattr(session._engine, "assert_fact", counting)
+    monkeypatch.setattr(session, "_post", counting)
     return asserted
 
 

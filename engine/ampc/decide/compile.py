@@ -7,7 +7,12 @@ durable-rules keeps process-global state, swallows exceptions raised in actions,
   - fact keys are prefixed (f_...), strings are tagged ("v:..."), booleans must be Python bools;
   - a quantity is sent as two exact integers (whole part, and fraction scaled by 10**18), and each
     comparison is compiled to integer comparisons, so the engine's boundaries are exact decimals;
-  - every action is wrapped: an exception is recorded and raised after the run, never swallowed.
+  - every action is wrapped: an exception is recorded and raised after the run, never swallowed;
+  - the actions are run by this module's loop over the engine's own calls (start an action for the
+    product's state, complete it and start the next, abandon it on an error), the loop of
+    durable-rules' `do_actions` without the closure, promise and state re-encoding it makes for
+    each action, which ampc's actions do not use; each stage's fact carries only the facts that
+    stage's rules read.
 Stages chain forward: a stage's rules fire on the stage's fact and record what they conclude;
 a lowest-priority rule then asserts the next stage's fact carrying those conclusions. A derived
 true/false fact is false when every rule of the product's kind that concludes it fails (as the
@@ -33,6 +38,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -51,6 +57,10 @@ LIMIT = 2**63 - 1
 CONCLUDED = 1_024  # the engine's conclusions kept per session, by cell (the oldest dropped first)
 _OTHER = object()  # the cell of an enum or text value no compiled test names
 NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
+def _UNUSED(c: Any) -> None:  # durable-rules wants an action per rule; Session._drive calls its own
+    raise AssertionError("durable-rules ran an action itself")
+
+
 _names = itertools.count()
 
 
@@ -319,9 +329,14 @@ class Session:
         # the facts this session's rules read: a product's other facts are not sent (the engine
         # limits the fields of one fact, and an unread field only costs)
         self._read = frozenset(c.fact for r in self.rules for c in comparisons(r.when)) | {ruleset.role("kind")}
+        # and each stage's fact carries only what that stage's rules read (and the kind, and the dates' eras)
+        self._stage_reads = {s: frozenset(c.fact for r in self.rules if r.stage == s for c in comparisons(r.when))
+                             | {ruleset.role("kind")} for s in self.stages}
+        self._stage_keys = {s: frozenset(map(_key, reads)) for s, reads in self._stage_reads.items()}
         # per derive stage, each true/false fact it concludes and the rules that conclude it
         self._concluding: dict[str, dict[str, list[Rule]]] = {s: {} for s in self.stages}
         definition: dict[str, dict] = {}
+        self._actions: dict[str, Callable] = {}  # each engine rule's action, by the engine rule's name
         periods = {rule.id: compiler.periods(rule) for rule in self.rules}
         changes: dict[str, set[dt.date]] = {key: set() for key in _DATE}  # the first day of each period
         for bounds, _ in (p for ps in periods.values() for p in ps):
@@ -340,16 +355,16 @@ class Session:
                 guard = compiler.guard(bounds, self._eras)
                 for n, conj in enumerate(compiler.variants(rule.when), start=1):
                     match = compiler.conjunction(rule, conj, guard)
-                    definition[f"{rule.id}#{p}.{n}"] = {"pri": 1, "all": [{"m": match}], "run": action}
+                    self._define(definition, f"{rule.id}#{p}.{n}", 1, match, action)
                 if failed is None:
                     continue
                 for n, conj in enumerate(compiler.variants(rule.when, negate=True), start=1):
                     match = compiler.conjunction(rule, conj, guard)
-                    definition[f"{rule.id}#{p}.fails{n}"] = {"pri": 1, "all": [{"m": match}], "run": failed}
+                    self._define(definition, f"{rule.id}#{p}.fails{n}", 1, match, failed)
         for index, stage in enumerate(self.stages):
             following = self.stages[index + 1] if index + 1 < len(self.stages) else None
-            definition[f"$advance.{stage}"] = {"pri": 1000, "all": [{"m": {"_stage": "v:" + stage}}],
-                                               "run": self._guard(self._advance(stage, following))}
+            self._define(definition, f"$advance.{stage}", 1000, {"_stage": "v:" + stage},
+                         self._guard(self._advance(stage, following)))
         try:
             self._engine = durable.Ruleset(f"ampc{next(_names)}", None, definition)
         except Exception as exc:
@@ -386,17 +401,60 @@ class Session:
                 out.append(value if value in against else _OTHER)
         return tuple(out)
 
+    def _define(self, definition: dict, name: str, priority: int, match: dict, action: Callable) -> None:
+        """One engine rule: its match on the stage's fact and its action, which `_drive` calls."""
+        definition[name] = {"pri": priority, "all": [{"m": match}], "run": _UNUSED}
+        self._actions[name] = action
+
     def _guard(self, action: Callable) -> Callable:
-        def guarded(c: Any) -> None:
+        def guarded(m: dict) -> None:
             try:
-                action(c)
-            except Exception as exc:  # recorded here because durable-rules swallows it
+                action(m)
+            except Exception as exc:  # recorded, and the run abandoned with it
                 self._errors.append(f"{type(exc).__name__}: {exc}")
                 raise
         return guarded
 
+    def _stage_fact(self, stage: str, sid: str) -> dict:
+        """The fact one stage's rules match: the product's facts they read, what the stages before
+        concluded, the eras of its dates, the stage's name."""
+        reads, keys, run = self._stage_reads[stage], self._stage_keys[stage], self._run
+        fact = {k: v for k, v in run["encoded"].items() if k.partition("__")[0] in keys}  # f_x, f_x__i, f_x__m
+        fact.update(encode({k: v for k, v in run["derived"].items() if k in reads}, self.ruleset.facts))
+        fact.update(run["eras"])
+        fact["sid"], fact["_stage"] = sid, "v:" + stage
+        return fact
+
+    def _drive(self, state: Any) -> None:
+        """Run the actions the engine schedules for one product's state, one at a time, in its
+        order: each is called with the fact it matched, then completed, which starts the next.
+        This is the loop durable-rules' own `do_actions` runs, without its per-action closure,
+        promise and re-encoded state, which ampc's actions do not use (they change no state)."""
+        handle = self._handle
+        started = durable_rules_engine.start_action_for_state(handle, state)
+        if not started:
+            return
+        state_text, scheduled = started[0], started[1]
+        while scheduled:
+            name, message = next(iter(json.loads(scheduled).items()))
+            try:
+                self._actions[name](message["m"])
+            except Exception:
+                durable_rules_engine.abandon_action(handle, state)
+                raise
+            durable_rules_engine.update_state(handle, state_text)
+            scheduled = durable_rules_engine.complete_and_start_action(handle, state)
+
+    def _post(self, fact: dict) -> Any:
+        """Assert one stage's fact; the handle of the state it joins."""
+        result = durable_rules_engine.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))
+        if result[0] in (1, 2):  # not handled or already observed: no rule matches the stage's fact
+            raise EngineError(f"the rule engine did not take the fact of stage {fact.get('_stage', '?')[2:]} "
+                              f"(status {result[0]}). This is a bug in ampc")
+        return result[1]
+
     def _fire(self, rule: Rule) -> Callable:
-        def action(c: Any) -> None:
+        def action(m: dict) -> None:
             fired = self._run["fired"][rule.stage]
             if rule.id in fired:  # another disjunct of the same rule matched too
                 return
@@ -406,14 +464,14 @@ class Session:
         return action
 
     def _fail(self, rule: Rule) -> Callable:
-        def action(c: Any) -> None:
+        def action(m: dict) -> None:
             self._run["failed"].add(rule.id)
         return action
 
     def _advance(self, stage: str, following: str | None) -> Callable:
-        def action(c: Any) -> None:
+        def action(m: dict) -> None:
             self._run["stages_run"].append(stage)
-            kind = c.m._d.get(_key(self.ruleset.role("kind")))
+            kind = m.get(_key(self.ruleset.role("kind")))
             kind = kind[2:] if isinstance(kind, str) else None
             for fact, rules in self._concluding[stage].items():
                 mine = [r.id for r in rules if r.applies_to(kind) and r.in_force(self._run["when"])]
@@ -431,11 +489,7 @@ class Session:
             if following is None or (kind is not None and self._settles(stage, kind)):
                 self._run["done"] = True
                 return
-            fact = {k: v for k, v in c.m._d.items() if k not in ("sid", "id", "_stage")}
-            fact.update(encode({k: v for k, v in self._run["derived"].items() if k in self._read},
-                               self.ruleset.facts))
-            fact["_stage"] = "v:" + following
-            c.assert_fact(fact)
+            self._post(self._stage_fact(following, m["sid"]))
         return action
 
     def _settles(self, stage: str, kind: str) -> bool:
@@ -464,29 +518,30 @@ class Session:
             return self._concluded[cell]
         sid = str(next(self._sids))
         self._run = {"fired": {s: [] for s in self.stages}, "failed": set(), "derived": {}, "stages_run": [],
-                     "done": False, "when": when}
+                     "done": False, "when": when, "eras": dict(zip(_DATE.values(), eras)),
+                     "encoded": encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts)}
         self._errors.clear()
-        message = encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts)
-        message.update({"sid": sid, "_stage": "v:" + self.stages[0]})
-        message.update(zip(_DATE.values(), eras))
-        failures: list[Any] = []
+        message = self._stage_fact(self.stages[0], sid)
+        failed: str | None = None  # the engine refused the fact or failed in C
         try:
-            state = self._engine.assert_fact(message)
-            self._engine.do_actions(state, lambda error, _state: failures.append(error) if error else None)
-        except Exception as exc:  # the engine refused the fact or failed in C
-            raise EngineError(f"the rule engine failed: {type(exc).__name__}: {exc}") from exc
+            self._drive(self._post(message))
+        except EngineError:
+            raise
+        except Exception as exc:  # an action's error is in self._errors too
+            failed = f"{type(exc).__name__}: {exc}"
         finally:
             try:
                 self._engine.delete_state(sid)
             except Exception:  # nothing left to free
                 pass
-        if self._errors or failures:
-            problems = self._errors + [str(f) for f in failures]
-            if any("error code: 303" in p for p in problems):  # ERR_MAX_STACK_SIZE in durable-rules' C core
+        if failed is not None:
+            if any("error code: 303" in p for p in (*self._errors, failed)):  # ERR_MAX_STACK_SIZE in its C core
                 raise EngineError("the rule engine ran out of room matching this product: more than 64 of "
                                   "its tests held at once (a limit of durable-rules). This is a bug in how "
                                   "ampc compiles the rules; please report it with this product's facts")
-            raise EngineError("a rule action failed inside the engine: " + "; ".join(problems))
+            if self._errors:
+                raise EngineError("a rule action failed inside the engine: " + "; ".join(self._errors))
+            raise EngineError(f"the rule engine failed: {failed}")
         if not self._run["done"]:
             raise EngineError(f"the engine stopped after stages {self._run['stages_run']} without "
                               "reaching the last stage: no decision was made")

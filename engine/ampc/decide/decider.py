@@ -31,7 +31,7 @@ class Decider:
         self._of_kind: dict[str | None, tuple[Rule, ...]] = {}
         self._idents: dict[str, R.RuleSetId] = {}
         self._deciding: dict[When, str] = {}
-        self._words: dict[tuple, tuple] = {}  # (rule, dates) -> its period, citations, entries not reached
+        self._words: dict[tuple, tuple] = {}  # (rule, amendments applied) -> its period, citations, not reached
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
 
     def rank(self, family: str, rule_id: str) -> int:
@@ -215,9 +215,10 @@ class Decider:
 
     def _considered(self, rr: RuleResult, reached: bool, relevant: bool, when: When) -> R.Considered:
         """The rule as considered. Its words, period and citations (those for the dates' taxable
-        year) are made once for the rule on those dates, and so is its entry where it was not reached."""
+        year) are made once for the rule and the amendments of its citations that apply on those
+        dates, and so is its entry where it was not reached."""
         rule = rr.rule
-        key = (rule.id, when)
+        key = (rule.id, tuple(a.applies(when) for a in rule.cite_as_amended))
         if key not in self._words:
             if len(self._words) >= STATES:
                 self._words.clear()
