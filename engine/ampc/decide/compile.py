@@ -11,8 +11,8 @@ durable-rules keeps process-global state, swallows exceptions raised in actions,
   - the actions are run by this module's loop over the engine's own calls (start an action for the
     product's state, complete it and start the next, abandon it on an error), the loop of
     durable-rules' `do_actions` without the closure, promise and state re-encoding it makes for
-    each action, which ampc's actions do not use; each stage's fact carries only the facts that
-    stage's rules read.
+    each action, which ampc's actions do not use; of what the engine schedules only the rule's name
+    is read, and each stage's fact carries only the facts that stage's rules read.
 Stages chain forward: a stage's rules fire on the stage's fact and record what they conclude;
 a lowest-priority rule then asserts the next stage's fact carrying those conclusions. A derived
 true/false fact is false when every rule of the product's kind that concludes it fails (as the
@@ -45,6 +45,7 @@ from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine
+import msgspec
 from durable import engine as durable
 
 from ampc.errors import EngineError
@@ -62,6 +63,7 @@ def _UNUSED(c: Any) -> None:  # durable-rules wants an action per rule; Session.
 
 
 _names = itertools.count()
+_json = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,16 @@ def _split(value: Decimal, fact: str) -> tuple[int, int]:
     if abs(whole) > LIMIT:
         raise EngineError(f"'{fact}' = {value} is too large for the engine (fix: check the unit)")
     return whole, int(frac)
+
+
+def fields(name: str, fact: FactDef) -> tuple[str, ...]:
+    """The engine fact's fields that carry one fact (as `encode` writes it)."""
+    key = _key(name)
+    if fact.type == "set":
+        return tuple(f"{key}__{member}" for member in fact.values)
+    if fact.type in ("quantity", "date"):
+        return f"{key}__i", f"{key}__f"
+    return (key,)
 
 
 def encode(facts: dict[str, Any], vocab: dict[str, FactDef]) -> dict:
@@ -332,11 +344,12 @@ class Session:
         # and each stage's fact carries only what that stage's rules read (and the kind, and the dates' eras)
         self._stage_reads = {s: frozenset(c.fact for r in self.rules if r.stage == s for c in comparisons(r.when))
                              | {ruleset.role("kind")} for s in self.stages}
-        self._stage_keys = {s: frozenset(map(_key, reads)) for s, reads in self._stage_reads.items()}
+        self._stage_fields = {s: frozenset(f for name in reads for f in fields(name, ruleset.facts[name]))
+                              for s, reads in self._stage_reads.items()}
         # per derive stage, each true/false fact it concludes and the rules that conclude it
         self._concluding: dict[str, dict[str, list[Rule]]] = {s: {} for s in self.stages}
         definition: dict[str, dict] = {}
-        self._actions: dict[str, Callable] = {}  # each engine rule's action, by the engine rule's name
+        self._actions: dict[str, Callable[[], None]] = {}  # each engine rule's action, by the engine rule's name
         periods = {rule.id: compiler.periods(rule) for rule in self.rules}
         changes: dict[str, set[dt.date]] = {key: set() for key in _DATE}  # the first day of each period
         for bounds, _ in (p for ps in periods.values() for p in ps):
@@ -401,15 +414,15 @@ class Session:
                 out.append(value if value in against else _OTHER)
         return tuple(out)
 
-    def _define(self, definition: dict, name: str, priority: int, match: dict, action: Callable) -> None:
+    def _define(self, definition: dict, name: str, priority: int, match: dict, action: Callable[[], None]) -> None:
         """One engine rule: its match on the stage's fact and its action, which `_drive` calls."""
         definition[name] = {"pri": priority, "all": [{"m": match}], "run": _UNUSED}
         self._actions[name] = action
 
-    def _guard(self, action: Callable) -> Callable:
-        def guarded(m: dict) -> None:
+    def _guard(self, action: Callable[[], None]) -> Callable[[], None]:
+        def guarded() -> None:
             try:
-                action(m)
+                action()
             except Exception as exc:  # recorded, and the run abandoned with it
                 self._errors.append(f"{type(exc).__name__}: {exc}")
                 raise
@@ -418,8 +431,8 @@ class Session:
     def _stage_fact(self, stage: str, sid: str) -> dict:
         """The fact one stage's rules match: the product's facts they read, what the stages before
         concluded, the eras of its dates, the stage's name."""
-        reads, keys, run = self._stage_reads[stage], self._stage_keys[stage], self._run
-        fact = {k: v for k, v in run["encoded"].items() if k.partition("__")[0] in keys}  # f_x, f_x__i, f_x__m
+        reads, wanted, run = self._stage_reads[stage], self._stage_fields[stage], self._run
+        fact = {k: v for k, v in run["encoded"].items() if k in wanted}
         fact.update(encode({k: v for k, v in run["derived"].items() if k in reads}, self.ruleset.facts))
         fact.update(run["eras"])
         fact["sid"], fact["_stage"] = sid, "v:" + stage
@@ -436,9 +449,14 @@ class Session:
             return
         state_text, scheduled = started[0], started[1]
         while scheduled:
-            name, message = next(iter(json.loads(scheduled).items()))
+            # '{"<engine rule>":{"m":{...the fact matched...}}}': only the rule's name is read (the
+            # actions take what they need from the product's run, not from the fact sent back)
+            if not scheduled.startswith('{"'):
+                raise EngineError(f"the rule engine scheduled an action ampc cannot read ({scheduled[:80]}). "
+                                  "This is a bug in ampc")
+            name = json.decoder.scanstring(scheduled, 2)[0]
             try:
-                self._actions[name](message["m"])
+                self._actions[name]()
             except Exception:
                 durable_rules_engine.abandon_action(handle, state)
                 raise
@@ -447,14 +465,14 @@ class Session:
 
     def _post(self, fact: dict) -> Any:
         """Assert one stage's fact; the handle of the state it joins."""
-        result = durable_rules_engine.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))
+        result = durable_rules_engine.assert_fact(self._handle, _json(fact).decode())
         if result[0] in (1, 2):  # not handled or already observed: no rule matches the stage's fact
             raise EngineError(f"the rule engine did not take the fact of stage {fact.get('_stage', '?')[2:]} "
                               f"(status {result[0]}). This is a bug in ampc")
         return result[1]
 
-    def _fire(self, rule: Rule) -> Callable:
-        def action(m: dict) -> None:
+    def _fire(self, rule: Rule) -> Callable[[], None]:
+        def action() -> None:
             fired = self._run["fired"][rule.stage]
             if rule.id in fired:  # another disjunct of the same rule matched too
                 return
@@ -463,16 +481,15 @@ class Session:
                 self._run["derived"].update(rule.then)
         return action
 
-    def _fail(self, rule: Rule) -> Callable:
-        def action(m: dict) -> None:
+    def _fail(self, rule: Rule) -> Callable[[], None]:
+        def action() -> None:
             self._run["failed"].add(rule.id)
         return action
 
-    def _advance(self, stage: str, following: str | None) -> Callable:
-        def action(m: dict) -> None:
+    def _advance(self, stage: str, following: str | None) -> Callable[[], None]:
+        def action() -> None:
             self._run["stages_run"].append(stage)
-            kind = m.get(_key(self.ruleset.role("kind")))
-            kind = kind[2:] if isinstance(kind, str) else None
+            kind = self._run["kind"]
             for fact, rules in self._concluding[stage].items():
                 mine = [r.id for r in rules if r.applies_to(kind) and r.in_force(self._run["when"])]
                 if mine and all(rid in self._run["failed"] for rid in mine):  # none holds, none is open
@@ -489,7 +506,7 @@ class Session:
             if following is None or (kind is not None and self._settles(stage, kind)):
                 self._run["done"] = True
                 return
-            self._post(self._stage_fact(following, m["sid"]))
+            self._post(self._stage_fact(following, self._run["sid"]))
         return action
 
     def _settles(self, stage: str, kind: str) -> bool:
@@ -518,7 +535,8 @@ class Session:
             return self._concluded[cell]
         sid = str(next(self._sids))
         self._run = {"fired": {s: [] for s in self.stages}, "failed": set(), "derived": {}, "stages_run": [],
-                     "done": False, "when": when, "eras": dict(zip(_DATE.values(), eras)),
+                     "done": False, "when": when, "eras": dict(zip(_DATE.values(), eras)), "sid": sid,
+                     "kind": kind if isinstance(kind := facts.get(self.ruleset.role("kind")), str) else None,
                      "encoded": encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts)}
         self._errors.clear()
         message = self._stage_fact(self.stages[0], sid)

@@ -33,6 +33,7 @@ class Decider:
         self._deciding: dict[When, str] = {}
         self._words: dict[tuple, tuple] = {}  # (rule, amendments applied) -> its period, citations, not reached
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
+        self._thresholds: dict[tuple, tuple] = {}  # (id of a threshold, unit) -> the threshold, typed
 
     def rank(self, family: str, rule_id: str) -> int:
         return self.ruleset.rank(family, rule_id)
@@ -199,21 +200,33 @@ class Decider:
     def typed_facts(self, facts: dict[str, Any]) -> dict[str, R.Value]:
         return R.typed_facts(facts, self.ruleset.facts)
 
-    def _clauses(self, rr: RuleResult) -> tuple[R.Clause, ...]:
+    def _clauses(self, rr: RuleResult, actuals: dict[str, tuple]) -> tuple[R.Clause, ...]:
+        """The rule's clauses as the record holds them. A threshold is typed once for as long as the
+        explainer hands out the same value, and a fact's actual value once a product (in `actuals`,
+        by fact: the value and its typed form)."""
         decisive = {id(c) for c in rr.decisive}
-        vocab = self.ruleset.facts
+        vocab, thresholds = self.ruleset.facts, self._thresholds
         out = []
         for c in rr.checks:
-            fact = vocab[c.cmp.fact]
-            threshold = c.expected if isinstance(c.expected, R.NotStatedByLaw) else R.typed(c.expected, fact.unit)
+            cmp, expected, actual = c.cmp, c.expected, c.actual
+            unit = vocab[cmp.fact].unit
+            held = thresholds.get((id(expected), unit))
+            if held is None or held[0] is not expected:  # kept with its value, so its id is not reused
+                if len(thresholds) >= STATES:
+                    thresholds.clear()
+                held = thresholds[id(expected), unit] = (
+                    expected, expected if isinstance(expected, R.NotStatedByLaw) else R.typed(expected, unit))
+            given = actuals.get(cmp.fact)
+            if given is None or given[0] is not actual:
+                given = actuals[cmp.fact] = (actual, R.typed(actual, unit))
             out.append(R.Clause(
-                rule=rr.rule.id, fact=c.cmp.fact, op=c.cmp.op, threshold=threshold,
-                actual=R.typed(c.actual, fact.unit), verdict=VERDICT[c.passed], param=c.cmp.param or None,
-                param_from=c.since, clause=c.cmp.clause, path=c.path, derived=c.derived,
-                decisive=id(c) in decisive))
+                rule=rr.rule.id, fact=cmp.fact, op=cmp.op, threshold=held[1], actual=given[1],
+                verdict=VERDICT[c.passed], param=cmp.param or None, param_from=c.since, clause=cmp.clause,
+                path=c.path, derived=c.derived, decisive=id(c) in decisive))
         return tuple(out)
 
-    def _considered(self, rr: RuleResult, reached: bool, relevant: bool, when: When) -> R.Considered:
+    def _considered(self, rr: RuleResult, reached: bool, relevant: bool, when: When,
+                    actuals: dict[str, tuple]) -> R.Considered:
         """The rule as considered. Its words, period and citations (those for the dates' taxable
         year) are made once for the rule and the amendments of its citations that apply on those
         dates, and so is its entry where it was not reached."""
@@ -233,7 +246,7 @@ class Decider:
             return not_reached[relevant]
         return R.Considered(rule=rule.id, stage=rule.stage, line=rule.line, result=RESULT_WORD[rr.result],
                             label=rule.label, cite=cite, text=rule.text, source=rule.where, in_force=in_force,
-                            clauses=self._clauses(rr), missing=rr.unknown, relevant=relevant)
+                            clauses=self._clauses(rr, actuals), missing=rr.unknown, relevant=relevant)
 
     def _record(self, product: str, facts: dict, as_of: When, description: str, engine: EngineResult,
                 results: dict[str, RuleResult], derived: dict, source: R.Source, inputs: R.Inputs,
@@ -255,8 +268,10 @@ class Decider:
         of_family = [results.get(r.id) or RuleResult(r, None, ()) for s in rs.stages for r in in_force
                      if r.stage == s.name]
         near = {r.rule.id for r in relevant([r for r in of_family if rs.stage_kind(r.rule.stage) == "choose"])}
+        actuals: dict[str, tuple] = {}  # each fact's actual value, typed once for the product
         considered = tuple(self._considered(r, r.rule.stage in reached,
-                                            rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near, as_of)
+                                            rs.stage_kind(r.rule.stage) != "choose" or r.rule.id in near, as_of,
+                                            actuals)
                            for r in of_family)
         chain = tuple(rid for s in engine.stages_run if s in reached for rid in engine.fired[s])
         flags = tuple(outcome.flags) + tuple(self._review_flags(of_family, reached, fields.get("decided_by", ()),
