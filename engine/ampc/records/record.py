@@ -5,6 +5,9 @@ fact not given is `NotGiven`, a threshold the law does not state for the date is
 Nothing here is formatted for a person; renderers (ampc.io.report, ampc.credit.worksheet, the docs)
 read these structs. The JSON form and its JSON Schema come from the same classes (msgspec), and
 encoding is deterministic: fields in declaration order, mapping keys sorted, decimals as strings.
+
+Over 400 lines because the record is defined once: its structs, the typed values they hold and
+their one encoder stay together so that the JSON Schema, the encoder and the classes cannot drift.
 """
 
 from __future__ import annotations
