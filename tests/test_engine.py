@@ -156,10 +156,26 @@ def test_a_threshold_is_a_cell_of_its_own(ruleset, monkeypatch):
                              ("650", True), ("649.999999999999999999", True), ("650.000000000000000001", False)):
             fired = session.decide(dict(MICRO, ac_capacity=Decimal(watts)), AS_OF).fired["classify"]
             assert ("inverter.micro" in fired) is micro, watts
-        assert len(runs) == 3 * 3  # the second three were served from their cells
+        # the capacity is read by the classes only: identify runs once; of the two products the
+        # classes decide micro, the second qualifies from its cell; the second three are served whole
+        assert runs == ["v:identify", "v:classify", "v:qualify", "v:classify", "v:classify", "v:qualify"]
         gone = session.decide({k: v for k, v in MICRO.items() if k != "ac_capacity"}, AS_OF)
         assert "inverter.micro" not in gone.fired["classify"]  # a fact not given is a cell of its own
-        assert len(runs) == 3 * 3 + 2  # identify and classify run; no class holds
+        assert runs[6:] == ["v:classify"]  # its identity from its cell; no class holds
+
+
+def test_a_stage_is_served_from_its_cell_only_when_every_fact_it_reads_is_in_that_cell(ruleset, monkeypatch):
+    """A product that differs only in a fact the qualifying rules read runs the qualify stage again,
+    and is decided as if made afresh."""
+    with Session(ruleset, "inverter") as session, Session(ruleset, "inverter", reuse=False) as fresh:
+        runs = _engine_runs(session, monkeypatch)
+        home = session.decide(dict(MICRO, produced_in="united_states"), AS_OF)
+        abroad = dict(MICRO, produced_in="canada")
+        served = session.decide(abroad, AS_OF)
+        assert runs == ["v:identify", "v:classify", "v:qualify", "v:qualify"]
+        assert served == fresh.decide(abroad, AS_OF)
+        assert "qualify.produced_in_united_states" in home.fired["qualify"]
+        assert "qualify.produced_in_united_states" not in served.fired["qualify"]
 
 
 def test_a_record_decided_from_a_cell_is_the_one_made_afresh(ruleset):

@@ -4,14 +4,18 @@ take gives the same result, flagged for review, and leaves undetermined only wha
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ampc.decide.explain import Explainer
 from ampc.decide.pipeline import decide_mappings
 from ampc.io.report import explain, flag_text
+from ampc.records.record import NotStatedByLaw
+from ampc.rules.model import When
 from ampc.rules.operators import for_every
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,3 +77,18 @@ def test_a_comparison_is_settled_only_if_every_threshold_in_the_range_agrees(op,
 def test_without_a_declared_bound_nothing_is_settled_on_that_side():
     assert for_every("at_least", Decimal(100), Decimal(0), None) is None
     assert for_every("at_least", Decimal(-1), Decimal(0), None) is False
+
+
+
+def test_after_a_threshold_ends_each_date_is_named_by_its_own_not_stated_threshold(ruleset):
+    """The wind threshold ends after 2027 (its 2028 value is null): a sale in 2031 and one in 2033
+    each meet a threshold the law does not state for their own date, and the values stated before
+    stay in force in their years, whatever the order the dates are read in."""
+    explainer = Explainer(ruleset)
+    rule = ruleset.rule("pfe.material_assistance.wind")
+    stated = {2026: Decimal(85), 2027: Decimal(90)}
+    for day in ("2031-01-01", "2033-01-01", "2027-06-30", "2028-01-01", "2026-06-30", "2031-01-01"):
+        sale = dt.date.fromisoformat(day)
+        checks = explainer.evaluate(rule, {"material_assistance_cost_ratio": Decimal(88)}, When.on(sale)).checks
+        [got] = {c.expected for c in checks if c.cmp.param == "pfe.macr.threshold.wind"}
+        assert got == stated.get(sale.year, NotStatedByLaw("pfe.macr.threshold.wind", sale)), day

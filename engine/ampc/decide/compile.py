@@ -75,6 +75,16 @@ class EngineResult:
     stages_run: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class StageResult:
+    """What one stage concluded for a product: the rules it fired, in order, the facts it derived
+    or changed, and whether it settles the product (no later stage runs)."""
+
+    fired: tuple[str, ...]
+    derived: dict[str, Any]
+    last: bool
+
+
 def _key(fact: str) -> str:
     return f"f_{fact}"
 
@@ -387,6 +397,10 @@ class Session:
         self._staged = {stage: [r for r in self.rules if r.stage == stage] for stage in self.stages}
         self._cells = tuple(self._cell_reader(name, compiler.cuts.get(name, set())) for name in sorted(self._read))
         self._concluded: dict[tuple, EngineResult] = {}
+        # each stage's cell reads only the facts that stage's rules read (positions in a product's cell)
+        self._stage_cells = {s: tuple(i for i, (name, _, _) in enumerate(self._cells, start=1)
+                                      if name in self._stage_reads[s]) for s in self.stages}
+        self._stage_concluded: dict[str, dict[tuple, StageResult]] = {s: {} for s in self.stages}
 
     def _cell_reader(self, name: str, cuts: set[Any]) -> tuple[str, str, Any]:
         """(fact, its type, what its cell is read against): for a quantity or date the sorted points
@@ -505,8 +519,6 @@ class Session:
                         self._run["derived"].update(self.ruleset.rule(won).then)
             if following is None or (kind is not None and self._settles(stage, kind)):
                 self._run["done"] = True
-                return
-            self._post(self._stage_fact(following, self._run["sid"]))
         return action
 
     def _settles(self, stage: str, kind: str) -> bool:
@@ -533,25 +545,66 @@ class Session:
             cell = None
         if cell is not None and cell in self._concluded:
             return self._concluded[cell]
-        sid = str(next(self._sids))
-        self._run = {"fired": {s: [] for s in self.stages}, "failed": set(), "derived": {}, "stages_run": [],
-                     "done": False, "when": when, "eras": dict(zip(_DATE.values(), eras)), "sid": sid,
-                     "kind": kind if isinstance(kind := facts.get(self.ruleset.role("kind")), str) else None,
-                     "encoded": encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts)}
+        self._run = run = {
+            "fired": {s: [] for s in self.stages}, "failed": set(), "derived": {}, "stages_run": [],
+            "done": False, "when": when, "eras": dict(zip(_DATE.values(), eras)), "sid": None,
+            "kind": kind if isinstance(kind := facts.get(self.ruleset.role("kind")), str) else None,
+            "encoded": encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts)}
+        try:
+            for stage in self.stages:
+                key = None
+                if cell is not None:
+                    try:
+                        key = (eras, tuple(sorted(run["derived"].items())),
+                               tuple(cell[i] for i in self._stage_cells[stage]))
+                        hash(key)
+                    except TypeError:  # a concluded value that cannot be a key: the engine runs the stage
+                        key = None
+                concluded = self._stage_concluded[stage]
+                done = concluded.get(key) if key is not None else None
+                if done is None:
+                    done = self._run_stage(stage)
+                    if key is not None:
+                        if len(concluded) >= CONCLUDED:
+                            concluded.pop(next(iter(concluded)))  # the oldest: memory stays bounded
+                        concluded[key] = done
+                run["fired"][stage] = list(done.fired)
+                run["derived"].update(done.derived)
+                run["stages_run"].append(stage)
+                if done.last:
+                    break
+            else:
+                raise EngineError(f"the engine stopped after stages {run['stages_run']} without "
+                                  "reaching the last stage: no decision was made")
+        finally:
+            if run["sid"] is not None:
+                try:
+                    self._engine.delete_state(run["sid"])
+                except Exception:  # nothing left to free
+                    pass
+        result = EngineResult({k: tuple(v) for k, v in run["fired"].items()},
+                              dict(run["derived"]), tuple(run["stages_run"]))
+        if cell is not None:
+            if len(self._concluded) >= CONCLUDED:
+                self._concluded.pop(next(iter(self._concluded)))  # the oldest: memory stays bounded
+            self._concluded[cell] = result
+        return result
+
+    def _run_stage(self, stage: str) -> StageResult:
+        """Run one stage of the current product through the engine: its fact asserted (in the
+        product's state, made on its first stage run) and the actions the engine schedules run."""
+        run = self._run
+        if run["sid"] is None:
+            run["sid"] = str(next(self._sids))
+        before = dict(run["derived"])
         self._errors.clear()
-        message = self._stage_fact(self.stages[0], sid)
         failed: str | None = None  # the engine refused the fact or failed in C
         try:
-            self._drive(self._post(message))
+            self._drive(self._post(self._stage_fact(stage, run["sid"])))
         except EngineError:
             raise
         except Exception as exc:  # an action's error is in self._errors too
             failed = f"{type(exc).__name__}: {exc}"
-        finally:
-            try:
-                self._engine.delete_state(sid)
-            except Exception:  # nothing left to free
-                pass
         if failed is not None:
             if any("error code: 303" in p for p in (*self._errors, failed)):  # ERR_MAX_STACK_SIZE in its C core
                 raise EngineError("the rule engine ran out of room matching this product: more than 64 of "
@@ -560,16 +613,12 @@ class Session:
             if self._errors:
                 raise EngineError("a rule action failed inside the engine: " + "; ".join(self._errors))
             raise EngineError(f"the rule engine failed: {failed}")
-        if not self._run["done"]:
-            raise EngineError(f"the engine stopped after stages {self._run['stages_run']} without "
+        if run["stages_run"][-1:] != [stage]:
+            raise EngineError(f"the engine stopped after stages {run['stages_run']} without "
                               "reaching the last stage: no decision was made")
-        result = EngineResult({k: tuple(v) for k, v in self._run["fired"].items()},
-                              dict(self._run["derived"]), tuple(self._run["stages_run"]))
-        if cell is not None:
-            if len(self._concluded) >= CONCLUDED:
-                self._concluded.pop(next(iter(self._concluded)))  # the oldest: memory stays bounded
-            self._concluded[cell] = result
-        return result
+        run["stages_run"].pop()  # decide() appends it, for a stage run or served from its cell alike
+        derived = {k: v for k, v in run["derived"].items() if k not in before or before[k] != v}
+        return StageResult(tuple(run["fired"][stage]), derived, run["done"])
 
     def close(self) -> None:
         if self._handle is not None:

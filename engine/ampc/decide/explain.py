@@ -57,6 +57,7 @@ class _Leaf(NamedTuple):
     fact: FactDef
     keyed_on: str  # the date its parameter is keyed to ("" for a literal)
     starts: tuple[dt.date, ...]  # the dates its parameter's values start, sorted
+    stated: tuple[bool, ...]  # for each, whether the law states a value from then (null: it ends)
 
 
 class _Plan(NamedTuple):
@@ -133,9 +134,10 @@ class Explainer:
             if isinstance(node, Cmp):
                 fact = self.ruleset.facts[node.fact]
                 param = self.ruleset.params[node.param] if node.param else None
+                values = sorted(param.values, key=lambda v: v.start) if param else []
                 leaves.append(_Leaf(node, path or "all", fact.derived, OPERATORS[node.op].test, fact,
-                                    param.keyed_on if param else "",
-                                    tuple(sorted(v.start for v in param.values)) if param else ()))
+                                    param.keyed_on if param else "", tuple(v.start for v in values),
+                                    tuple(v.value is not None for v in values)))
                 nodes.append((_LEAF, len(leaves) - 1))
             elif isinstance(node, Not):
                 nodes.append((_NOT, walk(node.item, f"{path}/not")))
@@ -152,14 +154,15 @@ class Explainer:
     def _thresholds(self, plan: _Plan, when: When) -> tuple[tuple[Any, dt.date | None], ...]:
         """Each comparison's threshold and the date its value is in force from, on the dates. They
         change only where one of the parameters read gets a new value, so they are kept by the
-        parameters' eras (the count of values started on or before the key date; where none has, the
-        date itself, which a threshold the law does not state names)."""
+        parameters' eras (the count of values started on or before the key date; where no value is in
+        force, before the first or after one that ends it, the date itself, which a threshold the law
+        does not state names)."""
         era = []
         for leaf in plan.leaves:
             if leaf.keyed_on:
                 day = getattr(when, leaf.keyed_on)
                 count = bisect.bisect_right(leaf.starts, day)
-                era.append(count or day)
+                era.append(count if count and leaf.stated[count - 1] else day)
         key = (id(plan), *era)
         out = self._by_era.get(key)
         if out is None:
