@@ -85,6 +85,13 @@ class StageResult:
     last: bool
 
 
+def _keep(kept: dict, key: tuple, value: Any) -> None:
+    """Keep a conclusion by its cell, CONCLUDED at most (the oldest dropped first: memory stays bounded)."""
+    if len(kept) >= CONCLUDED:
+        kept.pop(next(iter(kept)))
+    kept[key] = value
+
+
 def _key(fact: str) -> str:
     return f"f_{fact}"
 
@@ -565,9 +572,7 @@ class Session:
                 if done is None:
                     done = self._run_stage(stage)
                     if key is not None:
-                        if len(concluded) >= CONCLUDED:
-                            concluded.pop(next(iter(concluded)))  # the oldest: memory stays bounded
-                        concluded[key] = done
+                        _keep(concluded, key, done)
                 run["fired"][stage] = list(done.fired)
                 run["derived"].update(done.derived)
                 run["stages_run"].append(stage)
@@ -585,9 +590,7 @@ class Session:
         result = EngineResult({k: tuple(v) for k, v in run["fired"].items()},
                               dict(run["derived"]), tuple(run["stages_run"]))
         if cell is not None:
-            if len(self._concluded) >= CONCLUDED:
-                self._concluded.pop(next(iter(self._concluded)))  # the oldest: memory stays bounded
-            self._concluded[cell] = result
+            _keep(self._concluded, cell, result)
         return result
 
     def _run_stage(self, stage: str) -> StageResult:
