@@ -281,3 +281,31 @@ def test_explain_and_verify_read_compact_records(compact_jsonl):
     out = run("explain", compact_jsonl, "--product", "INV-480-1000").output
     assert "REJECTED" in out and "rated_output_voltage 480 V is less than 600 V" in out
     assert '"(ii) a rated output of not less than 600 volt"' in out and "IRC 45X(c)(2)(G)" in out
+
+
+def test_a_record_made_compact_as_it_is_built_is_the_full_record_made_compact(ruleset):
+    """`ampc classify` writes compact records as the decider builds them, never making the words and
+    clauses it leaves out: each is byte for byte `compact()` of the full record, for products of
+    every kind at and around every threshold and date (given again, reused), with cells left empty in
+    its inputs, and for a sale the credit dates (whose facts a compact record keeps)."""
+    import random
+
+    from ampc.analysis.products import Products, kinds
+    from ampc.records.detail import compact
+    rng, generator = random.Random(7207), Products(ruleset)
+    drawn = [(generator.product(kind, rng.choice), generator.when(rng.choice))
+             for kind in kinds(ruleset) for _ in range(60)]
+    drawn += drawn[::7]  # the same facts and dates again: the decision is reused
+    compared = ledger = kept = 0
+    with Decider(ruleset) as full, Decider(ruleset, detail="compact") as small:
+        for n, (facts, when) in enumerate(drawn):
+            inputs = R.Inputs({"product": f"P{n}", "component": str(facts.get("component", "")), "note": ""})
+            sale_from = "ledger" if n % 5 == 0 else "option"
+            made = [d.decide(f"P{n}", facts, when, "a product", R.Source("c.csv", n, f"c.csv row {n}"), inputs,
+                             sale_from) for d in (full, small)]
+            assert made[1].detail == "compact"
+            assert R.encode(made[1]) == R.encode(compact(made[0])), (n, facts)
+            compared += 1
+            ledger += sale_from == "ledger" and bool(made[1].facts)
+            kept += sum(len(c.clauses) for c in made[1].considered)
+    assert compared > 1000 and ledger > 100 and kept > 1000, (compared, ledger, kept)

@@ -27,9 +27,10 @@ from ampc.rules.model import RuleSet
 SMALL = 2000  # with the default number of workers, a catalog of fewer rows is decided in-process
 CHUNK = 256  # rows a worker decides at a time: large enough to amortize the hand-over, small enough to stream
 
-# In a worker process: its one Decider, keyed by (rules root, edition, sha256) so that a chunk of
-# another rule set never meets it. durable-rules keeps process-global state, so the lock lets one
-# thread of the process decide at a time (a Dask worker started with more threads stays correct).
+# In a worker process: its one Decider, keyed by (rules root, edition, sha256, detail) so that a chunk
+# of another rule set, or for records of the other detail, never meets it. durable-rules keeps
+# process-global state, so the lock lets one thread of the process decide at a time (a Dask worker
+# started with more threads stays correct).
 _worker: dict[tuple, Decider] = {}
 _lock = threading.Lock()
 
@@ -39,12 +40,12 @@ def decide_chunk(root: str, known_on: dt.date | None, sha256: str, rows: list[Ro
     """The unit of work of a worker process or a Dask worker: one chunk of rows decided against the
     rule set with this sha256, which the process loads and compiles on its first chunk and keeps."""
     with _lock:
-        key = (root, known_on, sha256)
+        key = (root, known_on, sha256, detail)
         if key not in _worker:
             for old in _worker.values():
                 old.close()
             _worker.clear()
-            _worker[key] = Decider(_load(root, known_on, sha256))
+            _worker[key] = Decider(_load(root, known_on, sha256), detail=detail)
         decider = _worker[key]
         return [_encoded(decide_row(row, decider, as_of), detail) for row in rows]
 
@@ -140,7 +141,7 @@ def decide_stream(rows: Iterable[Row], ruleset: RuleSet, as_of: dt.date | None =
             jobs = 1
         rows = itertools.chain(head, rows)
     if jobs <= 1:
-        with Decider(ruleset) as decider:
+        with Decider(ruleset, detail=detail) as decider:
             for row in rows:
                 yield _encoded(decide_row(row, decider, as_of), detail)
         return

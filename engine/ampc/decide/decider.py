@@ -12,6 +12,7 @@ from ampc.decide.explain import Explainer, RuleResult
 from ampc.decide.outcome import Outcome, relevant
 from ampc.errors import EngineError
 from ampc.records import record as R
+from ampc.records.detail import as_bare, bare_clause
 from ampc.rules.model import Rule, RuleSet, When, as_when
 
 REUSE = 1024  # decisions kept for reuse by identical facts and dates (the oldest dropped first)
@@ -22,9 +23,12 @@ RESULT_WORD = {True: "holds", False: "fails", None: "undetermined"}
 class Decider:
     """Decides products against one rule set; keeps one engine session per kind of component."""
 
-    def __init__(self, ruleset: RuleSet, reuse: bool = True):
+    def __init__(self, ruleset: RuleSet, reuse: bool = True, detail: str = "full"):
         self.ruleset = ruleset
         self.reuse = reuse  # False: every product decided afresh (no decision, no engine run reused)
+        # "compact": each record is made compact as it is built (records.detail.compact's form), so
+        # that what a compact record leaves out (the rules' words, the clauses that held) is never made
+        self.detail = detail
         self.explainer = Explainer(ruleset)
         self._sessions: dict[object, Session] = {}
         self._states: dict[tuple, tuple[Rule, ...]] = {}
@@ -166,9 +170,16 @@ class Decider:
                 if len(self._made) >= REUSE:
                     self._made.pop(next(iter(self._made)))  # the oldest: memory stays bounded
                 self._made[key] = hit
+        inputs = inputs or R.Inputs()
+        extra = {}
+        if hit.detail == "compact":  # a cell left empty gives no value: the facts list it as not given
+            inputs = msgspec.structs.replace(inputs, values={k: v for k, v in inputs.values.items()
+                                                             if v not in ("", None)})
+            if sale_from == "ledger":  # the sale's dates the credit gave are not in the inputs: its facts are kept
+                extra["facts"] = self.typed_facts(facts)
         return msgspec.structs.replace(hit, product=product, description=description, source=source or R.Source(),
-                                       inputs=inputs or R.Inputs(),
-                                       dates=msgspec.structs.replace(hit.dates, sale_from=sale_from))
+                                       inputs=inputs, dates=msgspec.structs.replace(hit.dates, sale_from=sale_from),
+                                       **extra)
 
     def _agree(self, product: str, engine: EngineResult, results: dict[str, RuleResult],
                derived: dict, reached: set[str] | None = None) -> None:
@@ -203,22 +214,31 @@ class Decider:
     def _clauses(self, rr: RuleResult, actuals: dict[str, tuple]) -> tuple[R.Clause, ...]:
         """The rule's clauses as the record holds them. A threshold is typed once for as long as the
         explainer hands out the same value, and a fact's actual value once a product (in `actuals`,
-        by fact: the value and its typed form)."""
+        by fact: the value and its typed form). A compact record's are those `detail.compact` keeps
+        (failed or unknown, or an alternative that made the rule hold), in its form."""
         decisive = {id(c) for c in rr.decisive}
         vocab, thresholds = self.ruleset.facts, self._thresholds
+        compact = self.detail == "compact"
         out = []
         for c in rr.checks:
             cmp, expected, actual = c.cmp, c.expected, c.actual
+            if compact and c.passed is True and not (id(c) in decisive and "any[" in c.path):
+                continue
             unit = vocab[cmp.fact].unit
             held = thresholds.get((id(expected), unit))
             if held is None or held[0] is not expected:  # kept with its value, so its id is not reused
                 if len(thresholds) >= STATES:
                     thresholds.clear()
-                held = thresholds[id(expected), unit] = (
-                    expected, expected if isinstance(expected, R.NotStatedByLaw) else R.typed(expected, unit))
+                value = expected if isinstance(expected, R.NotStatedByLaw) else R.typed(expected, unit)
+                held = thresholds[id(expected), unit] = (expected, value, as_bare(value))
             given = actuals.get(cmp.fact)
             if given is None or given[0] is not actual:
-                given = actuals[cmp.fact] = (actual, R.typed(actual, unit))
+                value = R.typed(actual, unit)
+                given = actuals[cmp.fact] = (actual, value, as_bare(value) if compact else None)
+            if compact:
+                out.append(bare_clause(R.Clause(threshold=held[1], actual=given[1], verdict=VERDICT[c.passed],
+                                                path=c.path, decisive=id(c) in decisive), held[2], given[2]))
+                continue
             out.append(R.Clause(
                 rule=rr.rule.id, fact=cmp.fact, op=cmp.op, threshold=held[1], actual=given[1],
                 verdict=VERDICT[c.passed], param=cmp.param or None, param_from=c.since, clause=cmp.clause,
@@ -242,6 +262,11 @@ class Decider:
                                    label=rule.label, cite=cite, text=rule.text, source=rule.where,
                                    in_force=in_force, relevant=near) for near in (False, True)}
         in_force, cite, not_reached = self._words[key]
+        if self.detail == "compact":  # the rule's words are the rule set's
+            if not reached:
+                return R.Considered(rule=rule.id, result="not_reached", relevant=relevant)
+            return R.Considered(rule=rule.id, result=RESULT_WORD[rr.result], clauses=self._clauses(rr, actuals),
+                                missing=rr.unknown, relevant=relevant)
         if not reached:  # an earlier stage settled the product; this rule did not take part
             return not_reached[relevant]
         return R.Considered(rule=rule.id, stage=rule.stage, line=rule.line, result=RESULT_WORD[rr.result],
@@ -253,10 +278,12 @@ class Decider:
                 sale_from: str, outcome: Outcome | None) -> R.Decision:
         """The decision record; `outcome` is the stages' walk (None only when the kind is not given)."""
         rs = self.ruleset
+        compact = self.detail == "compact"  # its facts are its inputs' reading, which the rule set restores
         base = dict(product=product, description=description, source=source, inputs=inputs,
                     dates=R.Dates(as_of.sale, as_of.production, as_of.taxable_year, sale_from),
-                    ruleset=self.ident_for(as_of), software=R.software(), facts=self.typed_facts(facts),
-                    derived=self.typed_facts(derived))
+                    ruleset=self.ident_for(as_of), software=R.software(),
+                    facts={} if compact else self.typed_facts(facts), derived=self.typed_facts(derived),
+                    detail=self.detail)
         kind = rs.role("kind")
         family = facts.get(kind)
         if family is None:
@@ -276,6 +303,8 @@ class Decider:
         chain = tuple(rid for s in engine.stages_run if s in reached for rid in engine.fired[s])
         flags = tuple(outcome.flags) + tuple(self._review_flags(of_family, reached, fields.get("decided_by", ()),
                                                                 facts, as_of))
+        if compact:  # a flag's words are its rule's or its precedence's
+            flags = tuple(msgspec.structs.replace(f, note="") for f in flags)
         return R.Decision(**base, **fields, chain=chain, considered=considered, flags=flags)
 
     @property

@@ -45,7 +45,8 @@ def plain_input(value: Any) -> Any:
 
 
 def inputs_of(row: Row) -> R.Inputs:
-    return R.Inputs({k: plain_input(v) for k, v in row.raw.items()}, dict(row.units), row.as_of)
+    return R.Inputs({k: v if v.__class__ is str else plain_input(v) for k, v in row.raw.items()}, dict(row.units),
+                    row.as_of)
 
 
 def source_of(row: Row) -> R.Source:

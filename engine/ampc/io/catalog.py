@@ -124,9 +124,11 @@ def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
     """The first key of the row that is not a fact a catalog may give, as the row's problem. A key
     with no value (an empty cell of a column the other rows fill, a JSON null) gives nothing."""
     for key, value in row.raw.items():
+        fact = vocabulary.get(key)
+        if fact is not None and not fact.derived and not (fact.computed and not fact.given_instead_of):
+            continue  # a fact a catalog gives: no problem, whatever its value
         if value is None or value == "" or isinstance(value, str) and not clean(value):
             continue
-        fact = vocabulary.get(key)
         if fact is None:
             known = [n for n, f in vocabulary.items() if not f.derived]
             return Problem(row.where, f"unknown column or key '{key}'"
@@ -176,20 +178,22 @@ def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[A
     reader found (ampc.io.textrows). A row of empty cells is a blank line, skipped."""
     parsed = _header(path, header, columns)
     names = [f for f, _ in parsed]
+    units = {f: u for f, u in parsed if f and u}
+    headless = [i for i, name in enumerate(header) if name is None or not str(name).strip()]
     for number, cells, trouble in lines:
         if trouble is None and all(c in (None, "") for c in cells):
             continue
         values = {f: c for f, c in zip(names, cells) if f}
         where = f"row {number}"
         row = Row(where, number, "")
-        row.units = {f: u for f, u in parsed if f and u}
+        row.units = dict(units)
         if trouble is not None:
             row.problem = Problem(where, trouble.message, trouble.fix, trouble.key)
         elif len(cells) > len(parsed):
             row.problem = Problem(where, f"has {len(cells)} cells but the header has {len(parsed)} columns",
                                   "remove the extra cells, or quote values that contain commas")
-        if row.problem is None:
-            row.problem = _headless(where, header, cells)
+        if row.problem is None and headless:
+            row.problem = _headless(where, cells, headless)
         if columns.strict and row.problem is None:
             for (f, _), name, cell in zip(parsed, header, cells):
                 if f is None and cell not in (None, "") and name not in (None, ""):
@@ -200,12 +204,14 @@ def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[A
         yield row
 
 
-def _headless(where: str, header: list[Any], cells: list[Any]) -> Problem | None:
-    """A value under a column with no header (a workbook's cell past the header's last column, a CSV
-    cell under an empty header cell) belongs to no fact: an error for its row, never dropped unsaid."""
-    for index, (name, cell) in enumerate(zip(header, cells), start=1):
-        if (name is None or not str(name).strip()) and cell is not None and str(cell).strip():
-            return Problem(where, f"has a value in column {index} ({_clipped(cell)}), which has no header",
+def _headless(where: str, cells: list[Any], headless: list[int]) -> Problem | None:
+    """A value under a column with no header (`headless`: their positions; a workbook's cell past the
+    header's last column, a CSV cell under an empty header cell) belongs to no fact: an error for its
+    row, never dropped unsaid."""
+    for index in headless:
+        cell = cells[index] if index < len(cells) else None
+        if cell is not None and str(cell).strip():
+            return Problem(where, f"has a value in column {index + 1} ({_clipped(cell)}), which has no header",
                            "give the column a header, or clear the cell")
     return None
 
@@ -383,9 +389,13 @@ def _keys_read(values: dict, columns: Columns, where: str, file: str) -> tuple[d
 
 def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> None:
     """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem."""
+    facts, units = row.facts, row.units
     for key, raw in row.raw.items():
+        if raw == "":  # an empty cell: not given
+            facts[key] = None
+            continue
         try:
-            row.facts[key] = read_cell(vocabulary[key], raw, row.units.get(key, ""), ruleset)
+            facts[key] = read_cell(vocabulary[key], raw, units.get(key, ""), ruleset)
         except UnitError as exc:
             row.problem = Problem(f"{row.where}, {key}", exc.message, exc.fix, key)
             row.facts = {}

@@ -25,11 +25,26 @@ def add_computed(facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:
     that definitions/ let a catalog give instead of its inputs (given_instead_of), and that is
     given, is used as given, once checked against its range and its inputs (check_given)."""
     from ampc.rules.formula import evaluate
-    for name, fact in vocabulary.items():
-        if fact.computed and facts.get(name) is None:
+    for name, fact in _computed(vocabulary):
+        if facts.get(name) is None:
             facts[name] = evaluate(fact, facts, vocabulary)
-        elif fact.computed and fact.given_instead_of:
+        elif fact.given_instead_of:
             check_given(fact, facts, vocabulary)
+
+
+_computing: dict[int, tuple[dict, int, tuple[tuple[str, FactDef], ...]]] = {}
+
+
+def _computed(vocabulary: dict[str, FactDef]) -> tuple[tuple[str, FactDef], ...]:
+    """The vocabulary's computed facts, in its order (found once for a vocabulary, kept with it, so
+    that its id is not reused; found again if facts were added to it since)."""
+    kept = _computing.get(id(vocabulary))
+    if kept is None or kept[0] is not vocabulary or kept[1] != len(vocabulary):
+        kept = (vocabulary, len(vocabulary), tuple((n, f) for n, f in vocabulary.items() if f.computed))
+        if len(_computing) >= 64:
+            _computing.clear()
+        _computing[id(vocabulary)] = kept
+    return kept[2]
 
 
 def check_given(fact: FactDef, facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:

@@ -27,8 +27,8 @@ def compact(record: R.Record) -> R.Record:
     considered = tuple(
         msgspec.structs.replace(
             c, stage="", line="", label=None, cite=None, text=None, source=None, in_force=None,
-            clauses=tuple(_bared(msgspec.structs.replace(x, clause="", rule="", fact="", op="", param=None,
-                                                         param_from=None, derived=False)) for x in c.clauses
+            clauses=tuple(bared(msgspec.structs.replace(x, clause="", rule="", fact="", op="", param=None,
+                                                        param_from=None, derived=False)) for x in c.clauses
                           if x.verdict != "true" or (x.decisive and "any[" in x.path)))
         for c in record.considered)
     given = record.inputs  # a cell left empty gives no value: the facts list it as not given
@@ -41,19 +41,27 @@ def compact(record: R.Record) -> R.Record:
                                    detail="compact")
 
 
-def _bared(clause: R.Clause) -> R.Clause:
+def bared(clause: R.Clause) -> R.Clause:
     """The clause with its threshold and actual value bare and their one unit (both are in the fact's
     canonical unit); kept typed if they were ever in two units."""
-    units = {v.unit for v in (clause.threshold, clause.actual, *_members(clause.threshold))
-             if isinstance(v, R.Quantity)}
+    threshold, actual = as_bare(clause.threshold), as_bare(clause.actual)
+    return bare_clause(clause, threshold, actual)
+
+
+def as_bare(value: R.Value | None) -> tuple[R.Value | R.Bare | None, frozenset[str]]:
+    """A typed value as a compact record writes it, and the units it is in (none, or one)."""
+    members = value.values if isinstance(value, R.OneOf) else ()
+    return bare(value), frozenset(v.unit for v in (value, *members) if isinstance(v, R.Quantity))
+
+
+def bare_clause(clause: R.Clause, threshold: tuple, actual: tuple) -> R.Clause:
+    """The clause with its threshold and actual (each as `as_bare` gives it) bare, or kept typed if
+    the two are in different units."""
+    units = threshold[1] | actual[1]
     if len(units) > 1:
         return clause
-    return msgspec.structs.replace(clause, threshold=bare(clause.threshold), actual=bare(clause.actual),
-                                   unit=units.pop() if units else "")
-
-
-def _members(value: object) -> tuple:
-    return value.values if isinstance(value, R.OneOf) else ()
+    return msgspec.structs.replace(clause, threshold=threshold[0], actual=actual[0],
+                                   unit=next(iter(units)) if units else "")
 
 
 def bare(value: R.Value | R.Bare | None) -> R.Value | R.Bare | None:

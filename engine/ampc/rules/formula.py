@@ -44,7 +44,7 @@ def evaluate(fact: FactDef, facts: dict[str, Any], vocabulary: dict[str, FactDef
 
 
 PLACES = Decimal("1E-18")
-_plans: dict[int, tuple[FactDef, tuple, Callable]] = {}
+_plans: dict[int, tuple[FactDef, tuple, Callable, dict]] = {}  # by fact: the units planned for, the last vocabulary
 
 
 def _plan(fact: FactDef, vocabulary: dict[str, FactDef]) -> Callable[[dict[str, Any]], Decimal | None]:
@@ -52,9 +52,12 @@ def _plan(fact: FactDef, vocabulary: dict[str, FactDef]) -> Callable[[dict[str, 
     canonical unit) to the result in the fact's unit. pint settles every unit and conversion factor
     here, at 60 digits; each evaluation then multiplies, adds and divides the decimals exactly as
     pint would (magnitude times factor), without building a quantity."""
-    units = tuple((n, vocabulary[n].unit) for n in facts_used(fact.computed) if n in vocabulary)
     known = _plans.get(id(fact))
+    if known is not None and known[0] is fact and known[3] is vocabulary:  # the same vocabulary as last time
+        return known[2]
+    units = tuple((n, vocabulary[n].unit) for n in facts_used(fact.computed) if n in vocabulary)
     if known is not None and known[0] is fact and known[1] == units:
+        _plans[id(fact)] = (*known[:3], vocabulary)
         return known[2]
     try:
         with localcontext() as ctx:
@@ -67,7 +70,7 @@ def _plan(fact: FactDef, vocabulary: dict[str, FactDef]) -> Callable[[dict[str, 
     def planned(facts: dict[str, Any]) -> Decimal | None:
         value = run(facts)
         return None if value is None else value * factor
-    _plans[id(fact)] = (fact, units, planned)
+    _plans[id(fact)] = (fact, units, planned, vocabulary)
     return planned
 
 
