@@ -35,6 +35,41 @@ def test_no_state_leaks_between_products(ruleset):
     assert "inverter.micro" not in classified(decider, partial)
 
 
+def test_products_sharing_an_engine_state_are_decided_as_each_alone(ruleset, monkeypatch):
+    """Products run in one engine state, SHARED at a time: each is concluded exactly as in a state of
+    its own, across states and after a run that failed in the engine, for products of every kind
+    at and around every threshold and date, the same facts asserted again among them."""
+    import random
+
+    from ampc.analysis.products import Products, kinds
+    from ampc.decide import compile
+    rng, generator = random.Random(14), Products(ruleset)
+    drawn = [(generator.product(kind, rng.choice), generator.when(rng.choice))
+             for kind in kinds(ruleset) for _ in range(40)]
+    drawn += drawn[::3]
+
+    def concluded(shared: int, fail_at: int | None = None) -> tuple[list, dict]:
+        monkeypatch.setattr(compile, "SHARED", shared)
+        out, made = [], {}
+        with Decider(ruleset, reuse=False) as d:
+            for n, (facts, when) in enumerate(drawn):
+                session = d.session(facts.get("component"))
+                if n == fail_at:
+                    with monkeypatch.context() as m:
+                        m.setattr(ruleset, "stage_kind", lambda stage: 1 / 0)
+                        with pytest.raises(EngineError, match="ZeroDivisionError"):
+                            session.decide(facts, when)
+                result = session.decide(facts, when)
+                out.append((result.fired, result.derived, result.stages_run))
+            made = {kind: next(s._sids) for kind, s in d._sessions.items()}  # engine states made, by kind
+        return out, made
+    alone, one_each = concluded(1)
+    shared, fewer = concluded(8)
+    assert shared == alone
+    assert all(fewer[k] < one_each[k] / 4 for k in one_each), (fewer, one_each)  # the states were shared
+    assert concluded(8, fail_at=len(drawn) // 2)[0] == alone
+
+
 def test_no_state_leaks_between_runs(ruleset):
     with Decider(ruleset) as one:
         a = R.encode(one.decide("X", MICRO, AS_OF))

@@ -2,8 +2,11 @@
 
 durable-rules keeps process-global state, swallows exceptions raised in actions, reserves the keys
 `id` and `sid`, compares numbers as doubles and coerces strings to numbers and 1 to true. So:
-  - each Session owns its own engine ruleset (its own C handle), deleted on close, and each
-    product runs under its own session id whose state is deleted after the run;
+  - each Session owns its own engine ruleset (its own C handle), deleted on close; products run
+    in one engine state (session id) for up to SHARED products, each of its facts carrying the
+    product's serial number, so that no two facts are alike; every rule matches one fact, so a
+    product's facts never match together with another's, and the state is deleted when it is full
+    or a run fails (a state made and deleted for every product cost half the engine's time);
   - fact keys are prefixed (f_...), strings are tagged ("v:..."), booleans must be Python bools;
   - a quantity is sent as two exact integers (whole part, and fraction scaled by 10**18), and each
     comparison is compiled to integer comparisons, so the engine's boundaries are exact decimals;
@@ -56,6 +59,7 @@ from ampc.rules.units import convert
 SCALE = 10**18
 LIMIT = 2**63 - 1
 CONCLUDED = 1_024  # the engine's conclusions kept per session, by cell (the oldest dropped first)
+SHARED = 64  # products run in one engine state before it is deleted and another made
 _OTHER = object()  # the cell of an enum or text value no compiled test names
 NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
 def _UNUSED(c: Any) -> None:  # durable-rules wants an action per rule; Session._drive calls its own
@@ -351,6 +355,9 @@ class Session:
         self.stages = [s.name for s in ruleset.stages]
         self.rules = [r for r in ruleset.rules if r.applies_to(kind)]
         self._sids = itertools.count()
+        self._serials = itertools.count()  # each product run by the engine: the serial its facts carry
+        self._state: str | None = None  # the engine state products run in, and how many have
+        self._in_state = 0
         self._run: dict[str, Any] = {}
         self._errors: list[str] = []
         self._handle = None
@@ -456,7 +463,7 @@ class Session:
         fact = {k: v for k, v in run["encoded"].items() if k in wanted}
         fact.update(encode({k: v for k, v in run["derived"].items() if k in reads}, self.ruleset.facts))
         fact.update(run["eras"])
-        fact["sid"], fact["_stage"] = sid, "v:" + stage
+        fact["sid"], fact["_stage"], fact["_product"] = sid, "v:" + stage, run["serial"]
         return fact
 
     def _drive(self, state: Any) -> None:
@@ -581,12 +588,9 @@ class Session:
             else:
                 raise EngineError(f"the engine stopped after stages {run['stages_run']} without "
                                   "reaching the last stage: no decision was made")
-        finally:
-            if run["sid"] is not None:
-                try:
-                    self._engine.delete_state(run["sid"])
-                except Exception:  # nothing left to free
-                    pass
+        except BaseException:  # a run that failed may leave an action open: its state is not used again
+            self._drop_state()
+            raise
         result = EngineResult({k: tuple(v) for k, v in run["fired"].items()},
                               dict(run["derived"]), tuple(run["stages_run"]))
         if cell is not None:
@@ -597,8 +601,12 @@ class Session:
         """Run one stage of the current product through the engine: its fact asserted (in the
         product's state, made on its first stage run) and the actions the engine schedules run."""
         run = self._run
-        if run["sid"] is None:
-            run["sid"] = str(next(self._sids))
+        if run["sid"] is None:  # the product's first stage run: it joins the shared state
+            if self._state is None or self._in_state >= SHARED:
+                self._drop_state()
+                self._state = str(next(self._sids))
+            self._in_state += 1
+            run["sid"], run["serial"] = self._state, next(self._serials)
         before = dict(run["derived"])
         self._errors.clear()
         failed: str | None = None  # the engine refused the fact or failed in C
@@ -622,6 +630,15 @@ class Session:
         run["stages_run"].pop()  # decide() appends it, for a stage run or served from its cell alike
         derived = {k: v for k, v in run["derived"].items() if k not in before or before[k] != v}
         return StageResult(tuple(run["fired"][stage]), derived, run["done"])
+
+    def _drop_state(self) -> None:
+        """Delete the shared engine state (its products' facts with it); the next product makes another."""
+        if self._state is not None:
+            try:
+                self._engine.delete_state(self._state)
+            except Exception:  # nothing left to free
+                pass
+        self._state, self._in_state = None, 0
 
     def close(self) -> None:
         if self._handle is not None:
