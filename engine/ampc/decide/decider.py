@@ -12,7 +12,7 @@ from ampc.decide.explain import Explainer, RuleResult
 from ampc.decide.outcome import Outcome, relevant
 from ampc.errors import EngineError
 from ampc.records import record as R
-from ampc.records.detail import as_bare, bare_clause
+from ampc.records.detail import as_bare
 from ampc.rules.model import Rule, RuleSet, When, as_when
 
 REUSE = 1024  # decisions kept for reuse by identical facts and dates (the oldest dropped first)
@@ -38,6 +38,7 @@ class Decider:
         self._words: dict[tuple, tuple] = {}  # (rule, amendments applied) -> its period, citations, not reached
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
         self._thresholds: dict[tuple, tuple] = {}  # (id of a threshold, unit) -> the threshold, typed
+        self._derived = frozenset(name for name, fact in ruleset.facts.items() if fact.derived)
 
     def rank(self, family: str, rule_id: str) -> int:
         return self.ruleset.rank(family, rule_id)
@@ -129,7 +130,7 @@ class Decider:
                         values.update(self.ruleset.rule(won).then)
             if outcome is not None and outcome.step(stage, [results[r.id] for r in rules]):
                 break
-        derived = {k: v for k, v in values.items() if self.ruleset.facts[k].derived and v is not None}
+        derived = {k: v for k, v in values.items() if k in self._derived and v is not None}
         return results, derived
 
     def reached(self, facts: dict[str, Any], when: When, results: dict[str, RuleResult]) -> set[str]:
@@ -235,9 +236,14 @@ class Decider:
             if given is None or given[0] is not actual:
                 value = R.typed(actual, unit)
                 given = actuals[cmp.fact] = (actual, value, as_bare(value) if compact else None)
-            if compact:
-                out.append(bare_clause(R.Clause(threshold=held[1], actual=given[1], verdict=VERDICT[c.passed],
-                                                path=c.path, decisive=id(c) in decisive), held[2], given[2]))
+            if compact:  # the threshold and actual bare, with their one unit (typed if they are in two)
+                units = held[2][1] | given[2][1]
+                if len(units) > 1:
+                    out.append(R.Clause(threshold=held[1], actual=given[1], verdict=VERDICT[c.passed], path=c.path,
+                                        decisive=id(c) in decisive))
+                else:
+                    out.append(R.Clause(threshold=held[2][0], actual=given[2][0], unit=next(iter(units), ""),
+                                        verdict=VERDICT[c.passed], path=c.path, decisive=id(c) in decisive))
                 continue
             out.append(R.Clause(
                 rule=rr.rule.id, fact=cmp.fact, op=cmp.op, threshold=held[1], actual=given[1],

@@ -44,24 +44,17 @@ def compact(record: R.Record) -> R.Record:
 def bared(clause: R.Clause) -> R.Clause:
     """The clause with its threshold and actual value bare and their one unit (both are in the fact's
     canonical unit); kept typed if they were ever in two units."""
-    threshold, actual = as_bare(clause.threshold), as_bare(clause.actual)
-    return bare_clause(clause, threshold, actual)
+    (threshold, in_units), (actual, units) = as_bare(clause.threshold), as_bare(clause.actual)
+    units |= in_units
+    if len(units) > 1:
+        return clause
+    return msgspec.structs.replace(clause, threshold=threshold, actual=actual, unit=next(iter(units), ""))
 
 
 def as_bare(value: R.Value | None) -> tuple[R.Value | R.Bare | None, frozenset[str]]:
     """A typed value as a compact record writes it, and the units it is in (none, or one)."""
     members = value.values if isinstance(value, R.OneOf) else ()
     return bare(value), frozenset(v.unit for v in (value, *members) if isinstance(v, R.Quantity))
-
-
-def bare_clause(clause: R.Clause, threshold: tuple, actual: tuple) -> R.Clause:
-    """The clause with its threshold and actual (each as `as_bare` gives it) bare, or kept typed if
-    the two are in different units."""
-    units = threshold[1] | actual[1]
-    if len(units) > 1:
-        return clause
-    return msgspec.structs.replace(clause, threshold=threshold[0], actual=actual[0],
-                                   unit=next(iter(units)) if units else "")
 
 
 def bare(value: R.Value | R.Bare | None) -> R.Value | R.Bare | None:
