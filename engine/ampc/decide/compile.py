@@ -49,7 +49,6 @@ from typing import Any
 
 import durable_rules_engine
 import msgspec
-from durable import engine as durable
 
 from ampc.errors import EngineError
 from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when, comparisons, params_of
@@ -59,13 +58,9 @@ from ampc.rules.units import convert
 SCALE = 10**18
 LIMIT = 2**63 - 1
 CONCLUDED = 1_024  # the engine's conclusions kept per session, by cell (the oldest dropped first)
-SHARED = 64  # products run in one engine state before it is deleted and another made
+SHARED = 16  # products run in one engine state before it is deleted and another made
 _OTHER = object()  # the cell of an enum or text value no compiled test names
 NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
-def _UNUSED(c: Any) -> None:  # durable-rules wants an action per rule; Session._drive calls its own
-    raise AssertionError("durable-rules ran an action itself")
-
-
 _names = itertools.count()
 _json = msgspec.json.Encoder().encode
 
@@ -402,12 +397,12 @@ class Session:
             following = self.stages[index + 1] if index + 1 < len(self.stages) else None
             self._define(definition, f"$advance.{stage}", 1000, {"_stage": "v:" + stage},
                          self._guard(self._advance(stage, following)))
-        try:
-            self._engine = durable.Ruleset(f"ampc{next(_names)}", None, definition)
+        try:  # the engine's own ruleset, made directly: durable.Ruleset would keep the definition and a
+            # promise for each action, which this module's loop does not use
+            self._handle = durable_rules_engine.create_ruleset(f"ampc{next(_names)}", _json(definition).decode())
         except Exception as exc:
             raise EngineError(f"the rule engine refused the compiled rule set ({exc}); a rule is too large "
                               "for one engine rule (fix: split its conditions into smaller any/all groups)")
-        self._handle = self._engine._handle
         self._staged = {stage: [r for r in self.rules if r.stage == stage] for stage in self.stages}
         self._cells = tuple(self._cell_reader(name, compiler.cuts.get(name, set())) for name in sorted(self._read))
         self._concluded: dict[tuple, EngineResult] = {}
@@ -444,7 +439,7 @@ class Session:
 
     def _define(self, definition: dict, name: str, priority: int, match: dict, action: Callable[[], None]) -> None:
         """One engine rule: its match on the stage's fact and its action, which `_drive` calls."""
-        definition[name] = {"pri": priority, "all": [{"m": match}], "run": _UNUSED}
+        definition[name] = {"pri": priority, "all": [{"m": match}]}
         self._actions[name] = action
 
     def _guard(self, action: Callable[[], None]) -> Callable[[], None]:
@@ -606,7 +601,7 @@ class Session:
                 self._drop_state()
                 self._state = str(next(self._sids))
             self._in_state += 1
-            run["sid"], run["serial"] = self._state, next(self._serials)
+            run["sid"], run["serial"] = self._state, self._in_state
         before = dict(run["derived"])
         self._errors.clear()
         failed: str | None = None  # the engine refused the fact or failed in C
@@ -635,7 +630,7 @@ class Session:
         """Delete the shared engine state (its products' facts with it); the next product makes another."""
         if self._state is not None:
             try:
-                self._engine.delete_state(self._state)
+                durable_rules_engine.delete_state(self._handle, self._state)
             except Exception:  # nothing left to free
                 pass
         self._state, self._in_state = None, 0
