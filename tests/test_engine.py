@@ -133,6 +133,8 @@ def test_types_are_checked_before_facts_reach_the_engine(ruleset):
         encode({"ac_capacity": 650.0}, ruleset.facts)
     with pytest.raises(EngineError, match="text"):
         encode({"phase": 3}, ruleset.facts)
+    with pytest.raises(EngineError, match=r"must be text before it reaches the engine, got \['single'\]$"):
+        encode({"phase": frozenset({"single"})}, ruleset.facts)  # as a person writes it, not a Python repr
 
 
 def test_boundaries_are_exact_beyond_double_precision(decider):

@@ -50,7 +50,7 @@ from typing import Any
 import durable_rules_engine
 import msgspec
 
-from ampc.errors import EngineError
+from ampc.errors import EngineError, written
 from ampc.rules.model import All, Cmp, Cond, FactDef, Not, Rule, RuleSet, When, as_when, comparisons, params_of
 from ampc.rules.operators import settled_for_every
 from ampc.rules.units import convert
@@ -126,24 +126,25 @@ def encode(facts: dict[str, Any], vocab: dict[str, FactDef]) -> dict:
         key = _key(name)
         if fact.type == "bool":
             if not isinstance(value, bool):
-                raise EngineError(f"'{name}' must be true or false before it reaches the engine, got {value!r}")
+                raise EngineError(f"'{name}' must be true or false before it reaches the engine, got {written(value)}")
             out[key] = value
         elif fact.type in ("enum", "text"):
             if not isinstance(value, str):
-                raise EngineError(f"'{name}' must be text before it reaches the engine, got {value!r}")
+                raise EngineError(f"'{name}' must be text before it reaches the engine, got {written(value)}")
             out[key] = "v:" + value
         elif fact.type == "set":
             if not isinstance(value, frozenset):
-                raise EngineError(f"'{name}' must be a set before it reaches the engine, got {value!r}")
+                raise EngineError(f"'{name}' must be a set before it reaches the engine, got {written(value)}")
             for member in fact.values:
                 out[f"{key}__{member}"] = member in value
         elif fact.type == "quantity":
             if not isinstance(value, Decimal) or isinstance(value, bool):
-                raise EngineError(f"'{name}' must be an exact decimal before it reaches the engine, got {value!r}")
+                raise EngineError(f"'{name}' must be an exact decimal before it reaches the engine, "
+                                  f"got {written(value)}")
             out[f"{key}__i"], out[f"{key}__f"] = _split(value, name)
         elif fact.type == "date":
             if not isinstance(value, dt.date):
-                raise EngineError(f"'{name}' must be a date before it reaches the engine, got {value!r}")
+                raise EngineError(f"'{name}' must be a date before it reaches the engine, got {written(value)}")
             out[f"{key}__i"], out[f"{key}__f"] = value.toordinal(), 0
     return out
 
@@ -581,8 +582,8 @@ class Session:
                 if done.last:
                     break
             else:
-                raise EngineError(f"the engine stopped after stages {run['stages_run']} without "
-                                  "reaching the last stage: no decision was made")
+                raise EngineError(f"the engine stopped after stages {', '.join(run['stages_run'])} without "
+                                  "reaching the last stage: no decision was made. This is a bug in ampc")
         except BaseException:  # a run that failed may leave an action open: its state is not used again
             self._drop_state()
             raise
@@ -620,8 +621,8 @@ class Session:
                 raise EngineError("a rule action failed inside the engine: " + "; ".join(self._errors))
             raise EngineError(f"the rule engine failed: {failed}")
         if run["stages_run"][-1:] != [stage]:
-            raise EngineError(f"the engine stopped after stages {run['stages_run']} without "
-                              "reaching the last stage: no decision was made")
+            raise EngineError(f"the engine did not complete stage {stage} (its closing rule did not run): "
+                              "no decision was made. This is a bug in ampc")
         run["stages_run"].pop()  # decide() appends it, for a stage run or served from its cell alike
         derived = {k: v for k, v in run["derived"].items() if k not in before or before[k] != v}
         return StageResult(tuple(run["fired"][stage]), derived, run["done"])

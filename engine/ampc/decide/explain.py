@@ -84,6 +84,8 @@ class Explainer:
         day = as_when(when).date_for(self.ruleset.params[cmp.param].keyed_on)
         key = (id(cmp), day)
         if key not in self._expected:
+            if len(self._expected) >= KEPT:  # bounded: all dropped when full
+                self._expected.clear()
             self._expected[key] = self._resolve(cmp, as_when(when))
         return self._expected[key]
 
