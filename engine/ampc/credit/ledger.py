@@ -9,8 +9,9 @@ from pathlib import Path
 
 from ampc.credit.model import PRODUCT, REQUIRED, UNITS, amount_columns
 from ampc.errors import InputError, Problem, did_you_mean, written
-from ampc.io.catalog import Row, column_problem, iter_rows, normalize
+from ampc.io.catalog import Row, iter_rows
 from ampc.io.columns import Columns
+from ampc.io.rowcheck import column_problem, normalize
 from ampc.records import record as R
 from ampc.rules.model import RuleSet
 

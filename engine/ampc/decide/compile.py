@@ -4,7 +4,7 @@ durable-rules keeps process-global state, swallows exceptions raised in actions,
 `id` and `sid`, compares numbers as doubles and coerces strings to numbers and 1 to true. So:
   - each Session owns its own engine ruleset (its own C handle), deleted on close; products run
     in one engine state (session id) for up to SHARED products, each of its facts carrying the
-    product's serial number, so that no two facts are alike; every rule matches one fact, so a
+    product's place in the state, so that no two facts are alike; every rule matches one fact, so a
     product's facts never match together with another's, and the state is deleted when it is full
     or a run fails (a state made and deleted for every product cost half the engine's time);
   - fact keys are prefixed (f_...), strings are tagged ("v:..."), booleans must be Python bools;
@@ -351,9 +351,8 @@ class Session:
         self.stages = [s.name for s in ruleset.stages]
         self.rules = [r for r in ruleset.rules if r.applies_to(kind)]
         self._sids = itertools.count()
-        self._serials = itertools.count()  # each product run by the engine: the serial its facts carry
-        self._state: str | None = None  # the engine state products run in, and how many have
-        self._in_state = 0
+        self._state: str | None = None  # the engine state products run in, and how many have (each
+        self._in_state = 0  # product's facts carry its place in the state: no two facts are alike)
         self._run: dict[str, Any] = {}
         self._errors: list[str] = []
         self._handle = None

@@ -12,7 +12,7 @@ from ampc.decide.explain import Explainer, RuleResult
 from ampc.decide.outcome import Outcome, relevant
 from ampc.errors import EngineError
 from ampc.records import record as R
-from ampc.records.detail import as_bare
+from ampc.records.detail import as_bare, given_only, kept, wordless
 from ampc.rules.model import Rule, RuleSet, When, as_when
 
 REUSE = 1024  # decisions kept for reuse by identical facts and dates (the oldest dropped first)
@@ -173,9 +173,8 @@ class Decider:
                 self._made[key] = hit
         inputs = inputs or R.Inputs()
         extra = {}
-        if hit.detail == "compact":  # a cell left empty gives no value: the facts list it as not given
-            inputs = msgspec.structs.replace(inputs, values={k: v for k, v in inputs.values.items()
-                                                             if v not in ("", None)})
+        if hit.detail == "compact":
+            inputs = given_only(inputs)
             if sale_from == "ledger":  # the sale's dates the credit gave are not in the inputs: its facts are kept
                 extra["facts"] = self.typed_facts(facts)
         return msgspec.structs.replace(hit, product=product, description=description, source=source or R.Source(),
@@ -223,7 +222,7 @@ class Decider:
         out = []
         for c in rr.checks:
             cmp, expected, actual = c.cmp, c.expected, c.actual
-            if compact and c.passed is True and not (id(c) in decisive and "any[" in c.path):
+            if compact and not kept(c.passed is True, id(c) in decisive, c.path):
                 continue
             unit = vocab[cmp.fact].unit
             held = thresholds.get((id(expected), unit))
@@ -309,8 +308,8 @@ class Decider:
         chain = tuple(rid for s in engine.stages_run if s in reached for rid in engine.fired[s])
         flags = tuple(outcome.flags) + tuple(self._review_flags(of_family, reached, fields.get("decided_by", ()),
                                                                 facts, as_of))
-        if compact:  # a flag's words are its rule's or its precedence's
-            flags = tuple(msgspec.structs.replace(f, note="") for f in flags)
+        if compact:
+            flags = wordless(flags)
         return R.Decision(**base, **fields, chain=chain, considered=considered, flags=flags)
 
     @property

@@ -1,4 +1,4 @@
-"""Read a catalog (CSV, XLSX, JSON, YAML) and normalize each product's facts against definitions/."""
+"""Read a catalog (CSV, XLSX, JSON, YAML) into rows, and check and normalize each (ampc.io.rowcheck)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from typing import Any
 
 from ampc.errors import InputError, Problem, did_you_mean, written
 from ampc.io.columns import Columns
+from ampc.io.rowcheck import RESERVED, column_problem, normalize
 from ampc.io.textrows import Trouble, csv_records, document_text, json_lines
-from ampc.io.values import add_computed, as_date, read_cell
-from ampc.rules.model import FactDef, RuleSet
+from ampc.io.values import as_date
+from ampc.rules.model import RuleSet
 from ampc.rules.units import UnitError
 from ampc.rules.words import clean
 from ampc.rules.yamlio import load_yaml
-
-RESERVED = ("product", "description", "as_of")
 
 
 @dataclass
@@ -118,30 +117,6 @@ def _located(name: str, rows: Iterator[Row]) -> Iterator[Row]:
             row.problem = Problem(f"{name} {row.problem.where}", row.problem.message, row.problem.fix,
                                   row.problem.key)
         yield row
-
-
-def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
-    """The first key of the row that is not a fact a catalog may give, as the row's problem. A key
-    with no value (an empty cell of a column the other rows fill, a JSON null) gives nothing."""
-    for key, value in row.raw.items():
-        fact = vocabulary.get(key)
-        if fact is not None and not fact.derived and not (fact.computed and not fact.given_instead_of):
-            continue  # a fact a catalog gives: no problem, whatever its value
-        if value is None or value == "" or isinstance(value, str) and not clean(value):
-            continue
-        if fact is None:
-            known = [n for n, f in vocabulary.items() if not f.derived]
-            return Problem(row.where, f"unknown column or key '{key}'"
-                           f"{did_you_mean(str(key), known + list(RESERVED))}",
-                           "rename it to a fact from `ampc facts`, or remove it", str(key))
-        if fact.computed and not fact.given_instead_of:  # one that may be given is checked by add_computed
-            return Problem(row.where, f"'{key}' is computed from other facts, not read from a catalog",
-                           "remove the column and give the facts it is computed from "
-                           "(`ampc facts` shows them)", key)
-        if fact.derived:
-            return Problem(row.where, f"'{key}' is concluded by the rules, not read "
-                           "from a catalog", "remove the column; the decision record shows it", key)
-    return None
 
 
 def _header(path: Path, names: list[Any], columns: Columns) -> list[tuple[str | None, str]]:
@@ -385,23 +360,3 @@ def _keys_read(values: dict, columns: Columns, where: str, file: str) -> tuple[d
         if unit:
             units[name] = unit
     return out, units, problem
-
-
-def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> None:
-    """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem."""
-    facts, units = row.facts, row.units
-    for key, raw in row.raw.items():
-        if raw == "":  # an empty cell: not given
-            facts[key] = None
-            continue
-        try:
-            facts[key] = read_cell(vocabulary[key], raw, units.get(key, ""), ruleset)
-        except UnitError as exc:
-            row.problem = Problem(f"{row.where}, {key}", exc.message, exc.fix, key)
-            row.facts = {}
-            return
-    try:
-        add_computed(row.facts, vocabulary)
-    except UnitError as exc:
-        row.problem = Problem(row.where, exc.message, exc.fix)
-        row.facts = {}

@@ -29,16 +29,29 @@ def compact(record: R.Record) -> R.Record:
             c, stage="", line="", label=None, cite=None, text=None, source=None, in_force=None,
             clauses=tuple(bared(msgspec.structs.replace(x, clause="", rule="", fact="", op="", param=None,
                                                         param_from=None, derived=False)) for x in c.clauses
-                          if x.verdict != "true" or (x.decisive and "any[" in x.path)))
+                          if kept(x.verdict == "true", x.decisive, x.path)))
         for c in record.considered)
-    given = record.inputs  # a cell left empty gives no value: the facts list it as not given
-    inputs = msgspec.structs.replace(given, values={k: v for k, v in given.values.items() if v not in ("", None)})
     # the facts are the rule set's reading of the inputs, which `expand` reads again; a sale's
     # dates that the credit gave are not in the inputs: such a record keeps its facts
     facts = record.facts if record.dates.sale_from == "ledger" else {}
-    flags = tuple(msgspec.structs.replace(f, note="") for f in record.flags)  # the rule's or precedence's words
-    return msgspec.structs.replace(record, considered=considered, inputs=inputs, facts=facts, flags=flags,
-                                   detail="compact")
+    return msgspec.structs.replace(record, considered=considered, inputs=given_only(record.inputs), facts=facts,
+                                   flags=wordless(record.flags), detail="compact")
+
+
+def kept(held: bool, decisive: bool, path: str) -> bool:
+    """Whether a compact record keeps a clause: one that failed or is unknown, or an alternative
+    (under an any) that made its rule hold."""
+    return not held or (decisive and "any[" in path)
+
+
+def given_only(inputs: R.Inputs) -> R.Inputs:
+    """The inputs without the cells left empty: an empty cell gives no value, and the facts list it as not given."""
+    return msgspec.structs.replace(inputs, values={k: v for k, v in inputs.values.items() if v not in ("", None)})
+
+
+def wordless(flags: tuple[R.Flag, ...]) -> tuple[R.Flag, ...]:
+    """The flags without their words, which are their rule's or precedence's."""
+    return tuple(msgspec.structs.replace(f, note="") for f in flags)
 
 
 def bared(clause: R.Clause) -> R.Clause:
