@@ -80,3 +80,71 @@ def test_as_of_reads_the_law_on_that_date():
                                               "--as-of", "2027-12-31"]).stdout)
     blade = next(r for r in earlier if r["product"] == "BLADE-SOLD-2028")
     assert blade["dates"]["sale"] == "2027-12-31" and blade["dates"]["sale_from"] == "option"
+
+
+def _law_changes(ruleset) -> dict[str, set[dt.date]]:
+    """For each date a rule or parameter is keyed to, the days a rule starts or ends or a parameter
+    takes a value on."""
+    days: dict[str, set[dt.date]] = {"sale": set(), "production": set(), "taxable_year": set()}
+    for rule in ruleset.rules:
+        days[rule.keyed_on].update(d for d in (rule.in_force_from, rule.in_force_to) if d is not None)
+    for param in ruleset.params.values():
+        days[param.keyed_on].update(v.start for v in param.values)
+    return days
+
+
+def _decided_on_each_date(ruleset, kinds: tuple[str, ...]) -> set[str]:
+    """Decide products of these kinds at, the day before and the day after every day the law
+    changes on, in a shuffled order, with one decider; each record must list the rules in force on
+    its own dates and name the edition those dates read. The editions named."""
+    import random
+
+    from ampc.decide.decider import Decider
+    from ampc.rules.model import When
+
+    base = When(dt.date(2026, 6, 30), dt.date(2026, 6, 30), dt.date(2026, 1, 1))
+    dates = sorted({When(**dict(vars(base), **{key: day + dt.timedelta(days=step)}))
+                    for key, cut in _law_changes(ruleset).items() for day in cut for step in (-1, 0, 1)},
+                   key=lambda w: (w.sale, w.production, w.taxable_year))
+    random.Random(7207).shuffle(dates)
+    assert len(dates) > 40
+    editions = set()
+    with Decider(ruleset, detail="compact") as decider:
+        for when in dates:
+            for kind in kinds:
+                record = decider.decide("P", {"component": kind}, when)
+                in_force = {r.id for r in ruleset.rules if r.applies_to(kind) and r.in_force(when)}
+                assert {c.rule for c in record.considered} == in_force, (kind, when)
+                assert record.ruleset.edition == ruleset.edition_deciding(when), (kind, when)
+                editions.add(record.ruleset.edition)
+    return editions
+
+
+def test_the_rules_in_force_and_the_edition_deciding_are_those_of_each_date(ruleset):
+    """One decider reads the rules in force and the edition deciding once for all the dates of an
+    era (between two days the law changes on); each record still reads its own dates."""
+    assert len(_decided_on_each_date(ruleset, ("inverter", "critical_mineral", "metallurgical_coal", "blade"))) > 1
+
+
+def test_a_rule_that_ends_on_a_day_of_its_own_is_out_of_force_the_day_after(ruleset):
+    """The same, where a rule ends on a day the law changes on for no other reason, and a parameter
+    stops having a value on another: the day after each is another era."""
+    from dataclasses import replace
+
+    from ampc.rules.model import ParamValue, When
+
+    micro = ruleset.rule("inverter.micro")
+    param = next(p for p in ruleset.params.values() if p.keyed_on == "sale" and p.values)
+    ends, stops = dt.date(2026, 3, 17), dt.date(2026, 5, 21)
+    assert not any(ends + dt.timedelta(days=1) in d or stops in d for d in _law_changes(ruleset).values())
+    changed = replace(ruleset, rules=tuple(replace(r, in_force_to=ends) if r is micro else r for r in ruleset.rules),
+                      params=dict(ruleset.params, **{param.id: replace(param, values=tuple(sorted(
+                          (*param.values, ParamValue(stops, None)), key=lambda v: v.start)))}))
+    _decided_on_each_date(changed, ("inverter",))
+    day = dt.timedelta(days=1)
+
+    def on(d: dt.date) -> When:
+        return When(d, d, dt.date(2026, 1, 1))
+    assert micro.in_force(on(ends + day)) and not changed.rule("inverter.micro").in_force(on(ends + day))
+    assert changed.era(on(ends)) != changed.era(on(ends + day))
+    assert changed.era(on(stops - day)) != changed.era(on(stops))

@@ -58,6 +58,7 @@ from ampc.rules.units import convert
 SCALE = 10**18
 LIMIT = 2**63 - 1
 CONCLUDED = 1_024  # the engine's conclusions kept per session, by cell (the oldest dropped first)
+ENCODED = 16_384  # facts' engine fields kept per session, by fact and value (all dropped when full)
 SHARED = 16  # products run in one engine state before it is deleted and another made
 _OTHER = object()  # the cell of an enum or text value no compiled test names
 NEVER = {"_never": "v:never"}  # a field no fact carries: a condition that cannot match
@@ -116,37 +117,57 @@ def fields(name: str, fact: FactDef) -> tuple[str, ...]:
     return (key,)
 
 
-def encode(facts: dict[str, Any], vocab: dict[str, FactDef]) -> dict:
-    """Normalized facts -> the engine's fact: checked types, prefixed keys, exact integers."""
+def encode(facts: dict[str, Any], vocab: dict[str, FactDef], kept: dict | None = None) -> dict:
+    """Normalized facts -> the engine's fact: checked types, prefixed keys, exact integers. With
+    `kept`, each fact's fields are kept there by its name and value, and read again from it."""
     out: dict[str, Any] = {}
     for name, value in facts.items():
         if value is None:
             continue
-        fact = vocab[name]
-        key = _key(name)
-        if fact.type == "bool":
-            if not isinstance(value, bool):
-                raise EngineError(f"'{name}' must be true or false before it reaches the engine, got {written(value)}")
-            out[key] = value
-        elif fact.type in ("enum", "text"):
-            if not isinstance(value, str):
-                raise EngineError(f"'{name}' must be text before it reaches the engine, got {written(value)}")
-            out[key] = "v:" + value
-        elif fact.type == "set":
-            if not isinstance(value, frozenset):
-                raise EngineError(f"'{name}' must be a set before it reaches the engine, got {written(value)}")
-            for member in fact.values:
-                out[f"{key}__{member}"] = member in value
-        elif fact.type == "quantity":
-            if not isinstance(value, Decimal) or isinstance(value, bool):
-                raise EngineError(f"'{name}' must be an exact decimal before it reaches the engine, "
-                                  f"got {written(value)}")
-            out[f"{key}__i"], out[f"{key}__f"] = _split(value, name)
-        elif fact.type == "date":
-            if not isinstance(value, dt.date):
-                raise EngineError(f"'{name}' must be a date before it reaches the engine, got {written(value)}")
-            out[f"{key}__i"], out[f"{key}__f"] = value.toordinal(), 0
+        if kept is None:
+            out.update(_fields_of(name, value, vocab[name]))
+            continue
+        key = (name, value.__class__, value)  # by class too: 1 == True, and 1 == Decimal(1)
+        try:
+            pairs = kept.get(key)
+        except TypeError:  # a value of no vocabulary type: _fields_of names it
+            pairs, key = None, None
+        if pairs is None:
+            pairs = _fields_of(name, value, vocab[name])
+            if key is not None:
+                if len(kept) >= ENCODED:
+                    kept.clear()
+                kept[key] = pairs
+        out.update(pairs)
     return out
+
+
+def _fields_of(name: str, value: Any, fact: FactDef) -> tuple[tuple[str, Any], ...]:
+    """One fact's fields in the engine's fact, its type checked."""
+    key = _key(name)
+    if fact.type == "bool":
+        if not isinstance(value, bool):
+            raise EngineError(f"'{name}' must be true or false before it reaches the engine, got {written(value)}")
+        return ((key, value),)
+    if fact.type in ("enum", "text"):
+        if not isinstance(value, str):
+            raise EngineError(f"'{name}' must be text before it reaches the engine, got {written(value)}")
+        return ((key, "v:" + value),)
+    if fact.type == "set":
+        if not isinstance(value, frozenset):
+            raise EngineError(f"'{name}' must be a set before it reaches the engine, got {written(value)}")
+        return tuple((f"{key}__{member}", member in value) for member in fact.values)
+    if fact.type == "quantity":
+        if not isinstance(value, Decimal) or isinstance(value, bool):
+            raise EngineError(f"'{name}' must be an exact decimal before it reaches the engine, "
+                              f"got {written(value)}")
+        whole, frac = _split(value, name)
+        return (f"{key}__i", whole), (f"{key}__f", frac)
+    if fact.type == "date":
+        if not isinstance(value, dt.date):
+            raise EngineError(f"'{name}' must be a date before it reaches the engine, got {written(value)}")
+        return (f"{key}__i", value.toordinal()), (f"{key}__f", 0)
+    return ()
 
 
 def _numeric(key: str, op: str, whole: int, frac: int) -> dict:
@@ -356,6 +377,7 @@ class Session:
         self._run: dict[str, Any] = {}
         self._errors: list[str] = []
         self._handle = None
+        self._encoding: dict[tuple, tuple] = {}  # each fact's engine fields, by its name and value
         compiler = self._compiler = Compiler(ruleset, kind)
         # the facts this session's rules read: a product's other facts are not sent (the engine
         # limits the fields of one fact, and an unread field only costs)
@@ -456,7 +478,8 @@ class Session:
         concluded, the eras of its dates, the stage's name."""
         reads, wanted, run = self._stage_reads[stage], self._stage_fields[stage], self._run
         fact = {k: v for k, v in run["encoded"].items() if k in wanted}
-        fact.update(encode({k: v for k, v in run["derived"].items() if k in reads}, self.ruleset.facts))
+        fact.update(encode({k: v for k, v in run["derived"].items() if k in reads}, self.ruleset.facts,
+                           self._encoding))
         fact.update(run["eras"])
         fact["sid"], fact["_stage"], fact["_product"] = sid, "v:" + stage, run["serial"]
         return fact
@@ -558,7 +581,8 @@ class Session:
             "fired": {s: [] for s in self.stages}, "failed": set(), "derived": {}, "stages_run": [],
             "done": False, "when": when, "eras": dict(zip(_DATE.values(), eras)), "sid": None,
             "kind": kind if isinstance(kind := facts.get(self.ruleset.role("kind")), str) else None,
-            "encoded": encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts)}
+            "encoded": encode({k: v for k, v in facts.items() if k in self._read}, self.ruleset.facts,
+                              self._encoding)}
         try:
             for stage in self.stages:
                 key = None

@@ -34,7 +34,8 @@ class Decider:
         self._states: dict[tuple, tuple[Rule, ...]] = {}
         self._of_kind: dict[str | None, tuple[Rule, ...]] = {}
         self._idents: dict[str, R.RuleSetId] = {}
-        self._deciding: dict[When, str] = {}
+        self._deciding: dict[tuple, str] = {}  # by era
+        self._eras: dict[When, tuple[int, ...]] = {}  # dates -> their era (RuleSet.era)
         self._words: dict[tuple, tuple] = {}  # (rule, amendments applied) -> its period, citations, not reached
         self._made: dict[tuple, R.Decision] = {}  # facts and dates -> the decision made on them
         self._thresholds: dict[tuple, tuple] = {}  # (id of a threshold, unit) -> the threshold, typed
@@ -59,8 +60,8 @@ class Decider:
         return self.session(facts.get(self.ruleset.role("kind"))).decide(facts, when)
 
     def _in_force(self, when: When, kind: str | None) -> tuple[Rule, ...]:
-        """The rules for the kind in force on the dates."""
-        key = (when, kind)
+        """The rules for the kind in force on the dates (the same on every date of their era)."""
+        key = (self._era(when), kind)
         rules = self._states.get(key)
         if rules is None:
             if len(self._states) >= STATES:
@@ -69,6 +70,14 @@ class Decider:
                 self._of_kind[kind] = tuple(r for r in self.ruleset.rules if r.applies_to(kind))
             rules = self._states[key] = tuple(r for r in self._of_kind[kind] if r.in_force(when))
         return rules
+
+    def _era(self, when: When) -> tuple[int, ...]:
+        era = self._eras.get(when)
+        if era is None:
+            if len(self._eras) >= STATES:
+                self._eras.clear()
+            era = self._eras[when] = self.ruleset.era(when)
+        return era
 
     def when_for(self, facts: dict[str, Any], as_of: dt.date | When) -> When:
         """The product's dates: the sale at as_of, its production date if given, and the first day
@@ -321,12 +330,13 @@ class Decider:
         """The rule set, naming the edition of the law that decides a product on these dates."""
         rs = self.ruleset
         edition = ""
-        if when is not None:
-            if when not in self._deciding:
+        if when is not None:  # the same on every date of the era
+            era = self._era(when)
+            if era not in self._deciding:
                 if len(self._deciding) >= STATES:
                     self._deciding.pop(next(iter(self._deciding)))
-                self._deciding[when] = rs.edition_deciding(when)
-            edition = self._deciding[when]
+                self._deciding[era] = rs.edition_deciding(when)
+            edition = self._deciding[era]
         if edition not in self._idents:
             self._idents[edition] = R.RuleSetId(rs.name, rs.sha256, rs.known_on, edition)
         return self._idents[edition]

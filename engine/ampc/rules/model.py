@@ -6,12 +6,15 @@ reads; split by type, the modules would import each other in a circle."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, Union
+
+DATE_KEYS = frozenset({"sale", "production", "taxable_year"})  # the dates a rule or parameter is keyed to
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,9 @@ class When:
         return cls(day, day, dt.date(day.year, 1, 1))
 
     def date_for(self, key: str) -> dt.date:
-        return {"sale": self.sale, "production": self.production, "taxable_year": self.taxable_year}[key]
+        if key not in DATE_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
 
     def to_dict(self) -> dict:
         return {"sale": self.sale.isoformat(), "production": self.production.isoformat(),
@@ -364,6 +369,24 @@ class RuleSet:
             if enacted is None or e.enacted_by is None or enacted <= e.enacted_by:
                 return name
         return next(reversed(self.editions), "")
+
+    def era(self, when: When) -> tuple[int, ...]:
+        """Where the dates fall among the days the law changes on: for each date a rule or parameter
+        is keyed to, how many of the days on which a rule comes into force, a rule's last day has
+        passed, or a parameter takes a value, are on or before it. On dates of one era the same rules
+        are in force and every parameter has the same value, so what is read from those alone (the
+        rules in force, the edition deciding) is read once an era."""
+        cuts = self.__dict__.get("_cuts")
+        if cuts is None or cuts[0] is not self.rules:
+            days: dict[str, set[dt.date]] = {"sale": set(), "production": set(), "taxable_year": set()}
+            for r in self.rules:
+                days[r.keyed_on].add(r.in_force_from)
+                if r.in_force_to is not None:
+                    days[r.keyed_on].add(r.in_force_to + DAY)
+            for p in self.params.values():
+                days[p.keyed_on].update(v.start for v in p.values)
+            cuts = self.__dict__["_cuts"] = (self.rules, tuple((key, sorted(d)) for key, d in days.items()))
+        return tuple(bisect.bisect_right(cut, getattr(when, key)) for key, cut in cuts[1])
 
     def edition_deciding(self, when: When) -> str:
         """The edition of the law that decides a product on these dates: the earliest that holds every
