@@ -96,6 +96,16 @@ def _key(fact: str) -> str:
     return f"f_{fact}"
 
 
+def _member(key: str, member: str) -> str:
+    """The field of a set fact telling whether the member is in the set."""
+    return f"{key}__{member}"
+
+
+def _parts(key: str) -> tuple[str, str]:
+    """The fields of a quantity or date: the whole part, and the fraction scaled by SCALE."""
+    return f"{key}__i", f"{key}__f"
+
+
 def _split(value: Decimal, fact: str) -> tuple[int, int]:
     whole = int(value.to_integral_value(rounding="ROUND_FLOOR"))
     frac = (value - whole) * SCALE
@@ -108,12 +118,13 @@ def _split(value: Decimal, fact: str) -> tuple[int, int]:
 
 
 def fields(name: str, fact: FactDef) -> tuple[str, ...]:
-    """The engine fact's fields that carry one fact (as `encode` writes it)."""
+    """The engine fact's fields that carry one fact: a set's one per member (true if it is in the
+    set), a quantity's or date's whole part and fraction, else one."""
     key = _key(name)
     if fact.type == "set":
-        return tuple(f"{key}__{member}" for member in fact.values)
+        return tuple(_member(key, member) for member in fact.values)
     if fact.type in ("quantity", "date"):
-        return f"{key}__i", f"{key}__f"
+        return _parts(key)
     return (key,)
 
 
@@ -143,36 +154,35 @@ def encode(facts: dict[str, Any], vocab: dict[str, FactDef], kept: dict | None =
 
 
 def _fields_of(name: str, value: Any, fact: FactDef) -> tuple[tuple[str, Any], ...]:
-    """One fact's fields in the engine's fact, its type checked."""
-    key = _key(name)
+    """One fact's fields in the engine's fact (named as `fields` names them), its type checked."""
+    names = fields(name, fact)
     if fact.type == "bool":
         if not isinstance(value, bool):
             raise EngineError(f"'{name}' must be true or false before it reaches the engine, got {written(value)}")
-        return ((key, value),)
+        return ((names[0], value),)
     if fact.type in ("enum", "text"):
         if not isinstance(value, str):
             raise EngineError(f"'{name}' must be text before it reaches the engine, got {written(value)}")
-        return ((key, "v:" + value),)
+        return ((names[0], "v:" + value),)
     if fact.type == "set":
         if not isinstance(value, frozenset):
             raise EngineError(f"'{name}' must be a set before it reaches the engine, got {written(value)}")
-        return tuple((f"{key}__{member}", member in value) for member in fact.values)
+        return tuple(zip(names, (member in value for member in fact.values)))
     if fact.type == "quantity":
         if not isinstance(value, Decimal) or isinstance(value, bool):
             raise EngineError(f"'{name}' must be an exact decimal before it reaches the engine, "
                               f"got {written(value)}")
-        whole, frac = _split(value, name)
-        return (f"{key}__i", whole), (f"{key}__f", frac)
+        return tuple(zip(names, _split(value, name)))
     if fact.type == "date":
         if not isinstance(value, dt.date):
             raise EngineError(f"'{name}' must be a date before it reaches the engine, got {written(value)}")
-        return (f"{key}__i", value.toordinal()), (f"{key}__f", 0)
+        return tuple(zip(names, (value.toordinal(), 0)))
     return ()
 
 
 def _numeric(key: str, op: str, whole: int, frac: int) -> dict:
     """One exact comparison of a quantity or date field (whole and fraction) with a threshold."""
-    i, f = f"{key}__i", f"{key}__f"
+    i, f = _parts(key)
     if op == "is":
         return {"$and": [{i: whole}, {f: frac}]}
     if op == "is_not":
@@ -320,8 +330,8 @@ class Compiler:
             return self._any([{key: "v:" + v} for v in wanted])
         if fact.type == "set":  # one_of: the set includes one of the values (every member is sent)
             if negate:
-                return self._all([{f"{key}__{v}": False} for v in expected])
-            return self._any([{f"{key}__{v}": True} for v in expected])
+                return self._all([{_member(key, v): False} for v in expected])
+            return self._any([{_member(key, v): True} for v in expected])
         # quantity or date: exact integer comparisons, guarded by the field's presence
         values = tuple(expected) if cmp.op == "one_of" else (expected,)
         op = "is" if cmp.op == "one_of" else cmp.op
@@ -330,7 +340,7 @@ class Compiler:
             test = self._all([_numeric(key, _NEGATE[op], w, f) for w, f in split])
         else:
             test = self._any([_numeric(key, op, w, f) for w, f in split])
-        return {"$and": [{"$ex": {f"{key}__i": 1}}, test]}
+        return {"$and": [{"$ex": {_parts(key)[0]: 1}}, test]}
 
     def _unstated(self, cmp: Cmp, negate: bool) -> dict:
         """A comparison with a threshold the law does not state for the date: it matches only where
@@ -345,7 +355,7 @@ class Compiler:
         self.cuts.setdefault(cmp.fact, set()).add(bound)
         whole, frac = _split(bound, cmp.fact)
         key = _key(cmp.fact)
-        return {"$and": [{"$ex": {f"{key}__i": 1}}, _numeric(key, op, whole, frac)]}
+        return {"$and": [{"$ex": {_parts(key)[0]: 1}}, _numeric(key, op, whole, frac)]}
 
     @staticmethod
     def _any(parts: list[dict]) -> dict:
