@@ -59,6 +59,21 @@ def test_one_worker_and_two_write_the_same_bytes(written):
     assert out[1][0] == out[2][0]
 
 
+def test_a_row_read_where_it_is_decided_or_where_it_is_read_gives_the_same_record(tmp_path):
+    """Rows are read into facts by the worker that decides them, unless the --missing triage needs
+    their facts where the file is read: the records are the same bytes either way, bad rows too."""
+    path, bad = catalog(tmp_path / "catalog.csv", 300, seed=5)
+    written = {}
+    for jobs in (1, 2):
+        for triage in ((), ("--missing",)):
+            target = tmp_path / f"{jobs}{''.join(triage)}.jsonl"
+            result = run("classify", path, "--format", "jsonl", "--as-of", "2025-06-30", "--jobs", jobs, "-o", target,
+                         *triage)
+            assert ("missing facts:" in result.stderr) == bool(triage)
+            written[jobs, triage] = target.read_bytes()
+    assert bad > 0 and len(set(written.values())) == 1
+
+
 def test_every_row_read_is_a_record_or_an_error_in_input_order(written):
     out, bad = written
     lines = out[2][0].decode().splitlines()

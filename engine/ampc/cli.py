@@ -174,7 +174,9 @@ def classify(catalogs: tuple[Path, ...], fmt: str | None, output: Path | None, j
         if fmt == "json":
             handle.write("[")
         first = True
-        rows = stream(catalogs, ruleset, columns)
+        # the rows' values are read where they are decided (each worker its own), unless the
+        # triage reads their facts here
+        rows = stream(catalogs, ruleset, columns, normalized=tally is not None)
         for data, is_error in decide_stream(tally.watch(rows) if tally else rows, ruleset, as_of, jobs, small=small,
                                             detail="full" if fmt == "table" else detail, scheduler=scheduler):
             progress.count(is_error)

@@ -13,6 +13,7 @@ from ampc.decide.decider import Decider
 from ampc.errors import EngineError
 from ampc.io.catalog import Row, iter_catalog, mapping_rows, prepare
 from ampc.io.columns import Columns
+from ampc.io.rowcheck import normalize
 from ampc.records import record as R
 from ampc.rules.model import RuleSet, When
 
@@ -63,6 +64,8 @@ def decide_row(row: Row, decider: Decider, as_of: dt.date | None = None, *,
     """One row to its record: an error record if it could not be read, else the decision. The
     credit passes the dates of a sale (`when`) and the sale's facts that the rules read (`facts`:
     its sale and production dates), which override the catalog's."""
+    if row.pending and row.problem is None:  # its values read where it is decided (catalog.iter_catalog)
+        normalize(row, decider.ruleset.facts, decider.ruleset)
     if row.problem is not None:
         p = row.problem
         return error_record(row, decider, as_of or row.as_of, R.Problem(p.where, p.message, p.fix, p.key))
@@ -94,11 +97,13 @@ def read(catalogs: Iterable[Path | str], ruleset: RuleSet, columns: Columns | No
     return list(stream(catalogs, ruleset, columns))
 
 
-def stream(catalogs: Iterable[Path | str], ruleset: RuleSet, columns: Columns | None = None) -> Iterator[Row]:
+def stream(catalogs: Iterable[Path | str], ruleset: RuleSet, columns: Columns | None = None,
+           normalized: bool = True) -> Iterator[Row]:
     """The rows of every catalog file, one at a time, in order (each file checked when reached);
-    `columns` reads the headers (io.columns), strict about unknown columns when not given."""
+    `columns` reads the headers (io.columns), strict about unknown columns when not given. With
+    `normalized` False their values are read where they are decided (decide_row)."""
     for path in catalogs:
-        yield from iter_catalog(path, ruleset, columns)
+        yield from iter_catalog(path, ruleset, columns, normalized=normalized)
 
 
 def rows_of(items: list[dict], label: str, ruleset: RuleSet) -> list[Row]:

@@ -36,6 +36,7 @@ class Row:
     problem: Problem | None = None
     file: str = ""
     roles: dict[str, Any] = field(default_factory=dict)  # a ledger row's values by role (facility, units, ...)
+    pending: bool = False  # its values still to be read into facts, where it is decided (iter_catalog)
 
 
 def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
@@ -44,13 +45,15 @@ def read_catalog(path: Path | str, ruleset: RuleSet) -> list[Row]:
 
 
 def iter_catalog(path: Path | str, ruleset: RuleSet, columns: Columns | None = None,
-                 shown: str | None = None) -> Iterator[Row]:
+                 shown: str | None = None, normalized: bool = True) -> Iterator[Row]:
     """The catalog's rows one at a time, each checked and normalized as it is read (a file that
     cannot be used at all raises InputError when the first row is asked for). `columns` says how
     headers are read; without it an unknown column is an error for each row that fills it. `shown`:
-    the name rows are located by, where it is not the path (an upload, by the name it was sent as)."""
+    the name rows are located by, where it is not the path (an upload, by the name it was sent as).
+    With `normalized` False, the rows' values are left for the decider to read (pipeline.decide_row
+    does, where the row is decided: a worker process reads its own rows)."""
     columns = columns or Columns(ruleset.facts, strict=True)
-    return prepare_iter(iter_rows(Path(path), "catalog", columns, shown), ruleset)
+    return prepare_iter(iter_rows(Path(path), "catalog", columns, shown), ruleset, normalized)
 
 
 def prepare(rows: list[Row], ruleset: RuleSet) -> list[Row]:
@@ -58,7 +61,7 @@ def prepare(rows: list[Row], ruleset: RuleSet) -> list[Row]:
     return list(prepare_iter(rows, ruleset))
 
 
-def prepare_iter(rows: Iterable[Row], ruleset: RuleSet) -> Iterator[Row]:
+def prepare_iter(rows: Iterable[Row], ruleset: RuleSet, normalized: bool = True) -> Iterator[Row]:
     seen: dict[str, int] = {}  # product id -> its first row: a repeated id is an error for its row
     for row in rows:
         if row.problem is None:
@@ -68,7 +71,10 @@ def prepare_iter(rows: Iterable[Row], ruleset: RuleSet) -> Iterator[Row]:
                                   f"{seen[row.product]})", "give each product a unique id", "product")
         seen.setdefault(row.product, row.number)
         if row.problem is None:
-            normalize(row, ruleset.facts, ruleset)
+            if normalized:
+                normalize(row, ruleset.facts, ruleset)
+            else:
+                row.pending = True
         yield row
 
 

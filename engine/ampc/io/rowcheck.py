@@ -43,6 +43,7 @@ def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
 
 def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> None:
     """Turn raw values into typed facts in canonical units; the first bad value becomes the row's problem."""
+    row.pending = False
     facts, units = row.facts, row.units
     for key, raw in row.raw.items():
         if raw == "":  # an empty cell: not given
