@@ -11,7 +11,10 @@ inverter rows of the same catalog, timed, and counts where it and ampc give a di
 a ratio of like with like, the inverter rows are also written to a CSV of their own (not timed),
 which the reference reads and decides, timed, and which `ampc classify --jobs 1` decides too: both
 on one core, the same rows, from the same file.
-Also times loading the rule set and compiling one engine session in-process.
+Also times loading the rule set and compiling one engine session in-process, and what the main
+process of `ampc classify` does for each row it hands to the workers (read the CSV row, check its
+columns and id, pickle it in its chunk): the rows a second that one reader can feed any number of
+workers, on one machine or a Dask cluster.
 
     .venv/bin/python bench/mixed_bench.py [--count 100000] [--seed 7] [--jobs N]
 """
@@ -21,8 +24,10 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import os
+import pickle
 import random
 import resource
 import subprocess
@@ -131,6 +136,21 @@ def rule_load_seconds() -> float:
     return time.perf_counter() - started
 
 
+def handover_rate(catalog: Path, ruleset, limit: int = 100_000) -> tuple[int, float]:
+    """Rows a second that the main process of `ampc classify --jobs N` reads, checks and hands over
+    (pickled in the chunks the workers get): the ceiling of any number of workers. Timed in-process
+    on the first `limit` rows; (rows, rows a second)."""
+    from ampc.decide.batch import CHUNK, _chunks
+    from ampc.decide.pipeline import stream
+    from ampc.io.columns import Columns
+    rows = itertools.islice(stream([catalog], ruleset, Columns(ruleset.facts), normalized=False), limit)
+    started, count = time.perf_counter(), 0
+    for chunk in _chunks(rows, CHUNK):
+        pickle.dumps(chunk)
+        count += len(chunk)
+    return count, count / (time.perf_counter() - started)
+
+
 def inverter_rows(catalog: Path, to: Path) -> int:
     """Write the catalog's inverter rows, header and all, to a CSV of their own; how many."""
     count = 0
@@ -204,6 +224,7 @@ def main() -> None:
         made = generate(catalog, args.count, args.seed, ruleset)
         generate_seconds = time.perf_counter() - started
         cli_seconds, status, peak_kib = run_cli(catalog, out, args.jobs)
+        handed, handover = handover_rate(catalog, ruleset)
         records, decided = read_output(out)
         out_bytes = out.stat().st_size
         inverters = Path(tmp) / "inverters.csv"
@@ -242,6 +263,7 @@ def main() -> None:
         "peak_rss_cli_mib": round(peak_kib / 1024, 1),
         "bytes_per_record": round(out_bytes / decisions) if decisions else None,
         "seconds_rule_load_and_one_session": round(load_seconds, 3),
+        "main_process_rows_per_second_read_checked_handed_over": {"rows": handed, "per_second": round(handover)},
         "reference_inverter_rows": inverter_count,
         "reference_unreadable_rows": ref_unreadable,
         "reference_products_per_second_one_core": round(ref_rate, 1),

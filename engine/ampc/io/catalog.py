@@ -161,10 +161,11 @@ def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[A
     names = [f for f, _ in parsed]
     units = {f: u for f, u in parsed if f and u}
     headless = [i for i, name in enumerate(header) if name is None or not str(name).strip()]
+    named = all(names)  # every column names a fact or a reserved key: a row's values are its cells
     for number, cells, trouble in lines:
         if trouble is None and all(c in (None, "") for c in cells):
             continue
-        values = {f: c for f, c in zip(names, cells) if f}
+        values = dict(zip(names, cells)) if named else {f: c for f, c in zip(names, cells) if f}
         where = f"row {number}"
         row = Row(where, number, "")
         row.units = dict(units)
@@ -181,7 +182,9 @@ def _table_rows(path: Path, header: list[Any], lines: Iterator[tuple[int, list[A
                     row.problem = columns.unknown(where, str(path), name)
                     break
         _reserved(row, values, f"(row {number})")
-        row.raw = {k: v for k, v in values.items() if k not in RESERVED}
+        for key in RESERVED:
+            values.pop(key, None)
+        row.raw = values
         yield row
 
 

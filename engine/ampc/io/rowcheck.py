@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ampc.errors import Problem, did_you_mean
-from ampc.io.values import add_computed, read_cell
+from ampc.io.values import add_computed, found_once, read_cell
 from ampc.rules.model import FactDef, RuleSet
 from ampc.rules.units import UnitError
 from ampc.rules.words import clean
@@ -20,10 +20,13 @@ RESERVED = ("product", "description", "as_of")  # the keys of a row that are not
 def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
     """The first key of the row that is not a fact a catalog may give, as the row's problem. A key
     with no value (an empty cell of a column the other rows fill, a JSON null) gives nothing."""
+    odd = row.raw.keys() - _given(vocabulary)  # a fact a catalog gives: no problem, whatever its value
+    if not odd:
+        return None
     for key, value in row.raw.items():
+        if key not in odd:
+            continue
         fact = vocabulary.get(key)
-        if fact is not None and not fact.derived and not (fact.computed and not fact.given_instead_of):
-            continue  # a fact a catalog gives: no problem, whatever its value
         if value is None or value == "" or isinstance(value, str) and not clean(value):
             continue
         if fact is None:
@@ -39,6 +42,13 @@ def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:
             return Problem(row.where, f"'{key}' is concluded by the rules, not read "
                            "from a catalog", "remove the column; the decision record shows it", key)
     return None
+
+
+def _given(vocabulary: dict[str, FactDef]) -> frozenset[str]:
+    """The facts a catalog may give: neither concluded by the rules nor computed (unless declared
+    given_instead_of their inputs)."""
+    return found_once("given", vocabulary, lambda v: frozenset(
+        n for n, f in v.items() if not f.derived and not (f.computed and not f.given_instead_of)))
 
 
 def normalize(row: Row, vocabulary: dict[str, FactDef], ruleset: RuleSet) -> None:

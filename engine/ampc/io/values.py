@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Callable
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -32,19 +33,25 @@ def add_computed(facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:
             check_given(fact, facts, vocabulary)
 
 
-_computing: dict[int, tuple[dict, int, tuple[tuple[str, FactDef], ...]]] = {}
+_found: dict[tuple[str, int], tuple[dict, int, Any]] = {}
+
+
+def found_once(what: str, vocabulary: dict[str, FactDef], make: Callable[[dict[str, FactDef]], Any]) -> Any:
+    """What `make` finds in a vocabulary, found once for it and kept with it (so that its id is not
+    reused), and found again if facts were added to it since; `what` names the finding."""
+    key = (what, id(vocabulary))
+    kept = _found.get(key)
+    if kept is None or kept[0] is not vocabulary or kept[1] != len(vocabulary):
+        kept = (vocabulary, len(vocabulary), make(vocabulary))
+        if len(_found) >= 64:
+            _found.clear()
+        _found[key] = kept
+    return kept[2]
 
 
 def _computed(vocabulary: dict[str, FactDef]) -> tuple[tuple[str, FactDef], ...]:
-    """The vocabulary's computed facts, in its order (found once for a vocabulary, kept with it, so
-    that its id is not reused; found again if facts were added to it since)."""
-    kept = _computing.get(id(vocabulary))
-    if kept is None or kept[0] is not vocabulary or kept[1] != len(vocabulary):
-        kept = (vocabulary, len(vocabulary), tuple((n, f) for n, f in vocabulary.items() if f.computed))
-        if len(_computing) >= 64:
-            _computing.clear()
-        _computing[id(vocabulary)] = kept
-    return kept[2]
+    """The vocabulary's computed facts, in its order."""
+    return found_once("computed", vocabulary, lambda v: tuple((n, f) for n, f in v.items() if f.computed))
 
 
 def check_given(fact: FactDef, facts: dict[str, Any], vocabulary: dict[str, FactDef]) -> None:
