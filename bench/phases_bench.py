@@ -23,14 +23,15 @@ from pathlib import Path
 
 from ampc import cli
 from ampc.decide import batch, compile, decider
-from ampc.io import catalog
+from ampc.io import catalog, rowcheck
 from ampc.records import record
 from ampc.rules.loader import load_ruleset
 from machine import machine
 from mixed_bench import generate
 
 STEPS = [  # (module or class, function, the step it is)
-    (catalog, "normalize", "normalize the row"),
+    (catalog, "normalize", "normalize the row"),  # where the row is read (with --missing)
+    (rowcheck, "normalize", "normalize the row"),  # where it is decided (ampc classify)
     (compile.Session, "decide", "engine"),
     (decider.Decider, "explain", "explainer"),
     (decider.Decider, "_agree", "agreement check"),

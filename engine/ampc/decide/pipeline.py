@@ -11,9 +11,9 @@ from typing import Any
 
 from ampc.decide.decider import Decider
 from ampc.errors import EngineError
+from ampc.io import rowcheck
 from ampc.io.catalog import Row, iter_catalog, mapping_rows, prepare
 from ampc.io.columns import Columns
-from ampc.io.rowcheck import normalize
 from ampc.records import record as R
 from ampc.rules.model import RuleSet, When
 
@@ -65,7 +65,7 @@ def decide_row(row: Row, decider: Decider, as_of: dt.date | None = None, *,
     credit passes the dates of a sale (`when`) and the sale's facts that the rules read (`facts`:
     its sale and production dates), which override the catalog's."""
     if row.pending and row.problem is None:  # its values read where it is decided (catalog.iter_catalog)
-        normalize(row, decider.ruleset.facts, decider.ruleset)
+        rowcheck.normalize(row, decider.ruleset.facts, decider.ruleset)
     if row.problem is not None:
         p = row.problem
         return error_record(row, decider, as_of or row.as_of, R.Problem(p.where, p.message, p.fix, p.key))
