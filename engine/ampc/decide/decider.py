@@ -12,7 +12,7 @@ from ampc.decide.explain import Explainer, RuleResult
 from ampc.decide.outcome import Outcome, relevant
 from ampc.errors import EngineError
 from ampc.records import record as R
-from ampc.records.detail import as_bare, given_only, kept, wordless
+from ampc.records.detail import as_bare, given_only, kept, one_unit, wordless
 from ampc.rules.model import Rule, RuleSet, When, as_when
 
 REUSE = 1024  # decisions kept for reuse by identical facts and dates (the oldest dropped first)
@@ -245,12 +245,12 @@ class Decider:
                 value = R.typed(actual, unit)
                 given = actuals[cmp.fact] = (actual, value, as_bare(value) if compact else None)
             if compact:  # the threshold and actual bare, with their one unit (typed if they are in two)
-                units = held[2][1] | given[2][1]
-                if len(units) > 1:
+                unit = one_unit(held[2][1], given[2][1])
+                if unit is None:
                     out.append(R.Clause(threshold=held[1], actual=given[1], verdict=VERDICT[c.passed], path=c.path,
                                         decisive=id(c) in decisive))
                 else:
-                    out.append(R.Clause(threshold=held[2][0], actual=given[2][0], unit=next(iter(units), ""),
+                    out.append(R.Clause(threshold=held[2][0], actual=given[2][0], unit=unit,
                                         verdict=VERDICT[c.passed], path=c.path, decisive=id(c) in decisive))
                 continue
             out.append(R.Clause(

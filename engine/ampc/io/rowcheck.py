@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ampc.errors import Problem, did_you_mean
+from ampc.io.columns import RESERVED as COLUMN_WORDS
 from ampc.io.values import add_computed, found_once, read_cell
 from ampc.rules.model import FactDef, RuleSet
 from ampc.rules.units import UnitError
@@ -14,7 +15,7 @@ from ampc.rules.words import clean
 if TYPE_CHECKING:
     from ampc.io.catalog import Row
 
-RESERVED = ("product", "description", "as_of")  # the keys of a row that are not facts
+RESERVED = tuple(COLUMN_WORDS)  # the keys of a row that are not facts
 
 
 def column_problem(row: Row, vocabulary: dict[str, FactDef]) -> Problem | None:

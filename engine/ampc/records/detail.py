@@ -58,10 +58,17 @@ def bared(clause: R.Clause) -> R.Clause:
     """The clause with its threshold and actual value bare and their one unit (both are in the fact's
     canonical unit); kept typed if they were ever in two units."""
     (threshold, in_units), (actual, units) = as_bare(clause.threshold), as_bare(clause.actual)
-    units |= in_units
-    if len(units) > 1:
+    unit = one_unit(in_units, units)
+    if unit is None:
         return clause
-    return msgspec.structs.replace(clause, threshold=threshold, actual=actual, unit=next(iter(units), ""))
+    return msgspec.structs.replace(clause, threshold=threshold, actual=actual, unit=unit)
+
+
+def one_unit(*units: frozenset[str]) -> str | None:
+    """The one unit a clause's bare threshold and actual are in ("" for none), or None where they
+    are in two: such a clause keeps them typed."""
+    every = frozenset().union(*units)
+    return None if len(every) > 1 else next(iter(every), "")
 
 
 def as_bare(value: R.Value | None) -> tuple[R.Value | R.Bare | None, frozenset[str]]:

@@ -378,7 +378,7 @@ class RuleSet:
         rules in force, the edition deciding) is read once an era."""
         cuts = self.__dict__.get("_cuts")
         if cuts is None or cuts[0] is not self.rules:
-            days: dict[str, set[dt.date]] = {"sale": set(), "production": set(), "taxable_year": set()}
+            days: dict[str, set[dt.date]] = {key: set() for key in sorted(DATE_KEYS)}
             for r in self.rules:
                 days[r.keyed_on].add(r.in_force_from)
                 if r.in_force_to is not None:
